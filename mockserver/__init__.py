@@ -1,0 +1,11 @@
+"""A mock server for the Labii Backup API, driven by openapi.yaml.
+
+`create_app(Settings(...))` builds the Starlette application; `python -m mockserver`
+serves it with uvicorn.
+"""
+
+from .app import create_app
+from .exceptions import ApiError, FixtureError, MockServerError, SpecError
+from .settings import Settings
+
+__all__ = ["ApiError", "FixtureError", "MockServerError", "Settings", "SpecError", "create_app"]

@@ -1,0 +1,109 @@
+"""The three documented operations, keyed by their operationId in openapi.yaml.
+
+Each handler takes a Starlette request and returns a response or raises ApiError. The
+allowed levels and serializers, the page size default and cap come from the spec.
+"""
+
+from __future__ import annotations
+
+from typing import Awaitable, Callable
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from .auth import Authenticator
+from .errors import ErrorCatalog
+from .models import ADMIN, User
+from .pagination import InvalidPage, next_link, page_size, paginate, previous_link
+from .responses import json_bytes
+from .serializers import DETAIL_SERIALIZER, LIST_OPERATION, Serializers
+from .spec import Spec
+from .store import BackupStore
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+CREATE_STATUS = 200  # the Backup page's status for POST; the spec accepts 201 too
+
+
+class BackupApi:
+    def __init__(
+        self,
+        spec: Spec,
+        store: BackupStore,
+        authenticator: Authenticator,
+        catalog: ErrorCatalog,
+        serializers: Serializers,
+    ) -> None:
+        self.store = store
+        self.auth = authenticator
+        self.errors = catalog
+        self.serializers = serializers
+        self.levels = frozenset(spec.allowed_values(LIST_OPERATION, "path", "level"))
+        self.default_page_size = int(spec.parameter_default(LIST_OPERATION, "page_size"))
+        self.max_page_size = spec.max_page_size(LIST_OPERATION)
+
+    @property
+    def handlers(self) -> dict[str, Handler]:
+        return {
+            "listBackups": self.list_backups,
+            "createBackup": self.create_backup,
+            "getBackup": self.get_backup,
+        }
+
+    def authenticate(self, request: Request) -> User:
+        return self.auth.authenticate(request.scope["headers"])
+
+    def _admin_list_access(self, request: Request) -> tuple[User, str, str]:
+        """The list path's checks, in the documented order; returns (user, org sid, serializer)."""
+        user = self.authenticate(request)
+        params = request.path_params
+        if params["level"] not in self.levels:
+            raise self.errors.error("wrong_level")
+        organization = params["sid"]
+        role = user.role_in(organization)
+        if role is None:
+            raise self.errors.error("wrong_id")
+        serializer = params["serializer"]
+        if serializer not in self.serializers.fields:
+            raise self.errors.error("wrong_serializer")
+        if role != ADMIN:
+            raise self.errors.error("permission_denied")
+        return user, organization, serializer
+
+    async def list_backups(self, request: Request) -> Response:
+        _, organization, serializer = self._admin_list_access(request)
+        query = request.query_params
+        size = page_size(query.get("page_size"), self.default_page_size, self.max_page_size)
+        count = self.store.count(organization)
+        try:
+            page = paginate(query.get("page"), size, count)
+        except InvalidPage:
+            raise self.errors.error("invalid_page") from None
+        url = str(request.url)
+        envelope = {
+            "page_size": size,
+            "page_number": page.number,
+            "page_count": page.num_pages,
+            "count": count,
+            "next": next_link(url, page),
+            "previous": previous_link(url, page),
+            "add_permission": True,  # only Admins get this far, and Admins may create
+        }
+        entries = self.store.slice(organization, page.start, page.stop)
+        body = self.serializers.render_page(envelope, [entry.rendered[serializer] for entry in entries])
+        return json_bytes(body)
+
+    async def create_backup(self, request: Request) -> Response:
+        _, organization, _ = self._admin_list_access(request)
+        entry = self.store.create(organization)
+        return json_bytes(entry.rendered[DETAIL_SERIALIZER], CREATE_STATUS)
+
+    async def get_backup(self, request: Request) -> Response:
+        user = self.authenticate(request)
+        entry = self.store.get(request.path_params["sid"])
+        role = user.role_in(entry.backup.organization) if entry else None
+        if entry is None or role is None:
+            raise self.errors.error("wrong_id")
+        if role != ADMIN:
+            raise self.errors.error("permission_denied")
+        return json_bytes(entry.rendered[DETAIL_SERIALIZER])

@@ -1,0 +1,151 @@
+"""Load the fixture files and check every entry before the server starts.
+
+A fixture directory holds three YAML files (read with `yaml.safe_load` only):
+`organizations.yaml`, `users.yaml` and `backups.yaml`. Backups are checked against the
+spec's `Backup` schema plus the documented conventions the schema cannot say (the name and
+description share one time stamp; backups cannot be changed). The first problem found
+stops the server with a FixtureError that names the file and the entry.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .exceptions import FixtureError
+from .models import BACKUP_FIELDS, DEMO_TAGS, ROLES, Backup, Organization, User
+from .schema_check import compile_schema
+from .spec import Spec
+
+DEFAULT_FIXTURES_DIR = Path(__file__).resolve().parent.parent / "fixtures"
+FILES = ("organizations.yaml", "users.yaml", "backups.yaml")
+_TOKEN = re.compile(r"^[\x21-\x7e]+$")  # printable ASCII, no spaces: DRF splits on them
+
+
+@dataclass(frozen=True)
+class FixtureSet:
+    """Everything the fixtures define, checked and ready for the store."""
+
+    directory: Path
+    organizations: dict[str, Organization]
+    users: tuple[User, ...]
+    backups: tuple[Backup, ...]
+
+    def demo_organization(self, tag: str) -> Organization | None:
+        return next((org for org in self.organizations.values() if org.demo == tag), None)
+
+    def first_user(self, organization_sid: str, role: str) -> User | None:
+        return next((user for user in self.users if user.role_in(organization_sid) == role), None)
+
+
+def load_fixtures(directory: str | Path, spec: Spec) -> FixtureSet:
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise FixtureError(f"{directory}: fixture directory not found")
+    organizations = _organizations(directory / "organizations.yaml", spec)
+    users = _users(directory / "users.yaml", organizations)
+    backups = _backups(directory / "backups.yaml", spec, organizations)
+    return FixtureSet(directory, organizations, users, backups)
+
+
+def _read(path: Path, key: str) -> list[Any]:
+    try:
+        with path.open(encoding="utf-8") as handle:
+            document = yaml.safe_load(handle)
+    except FileNotFoundError:
+        raise FixtureError(f"{path}: file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FixtureError(f"{path}: cannot read ({exc})") from None
+    except yaml.YAMLError as exc:
+        raise FixtureError(f"{path}: not valid YAML ({exc})") from None
+    if document is None:
+        document = {key: []}
+    if not isinstance(document, dict) or not isinstance(document.get(key), list):
+        raise FixtureError(f"{path}: expected a mapping with a list under '{key}'")
+    return document[key]
+
+
+def _entry(path: Path, index: int, raw: Any, label: str = "") -> str:
+    name = f" ({label})" if label else ""
+    return f"{path}: entry {index + 1}{name}"
+
+
+def _organizations(path: Path, spec: Spec) -> dict[str, Organization]:
+    check_sid = compile_schema(spec.schema("Sid"))
+    found: dict[str, Organization] = {}
+    for index, raw in enumerate(_read(path, "organizations")):
+        where = _entry(path, index, raw, f"sid {raw.get('sid')!r}" if isinstance(raw, dict) else "")
+        if not isinstance(raw, dict) or set(raw) - {"sid", "name", "demo"} or not {"sid", "name"} <= set(raw):
+            raise FixtureError(f"{where}: expected keys sid, name and optionally demo")
+        errors = check_sid(raw["sid"], "sid")
+        if errors:
+            raise FixtureError(f"{where}: {errors[0]}")
+        if not isinstance(raw["name"], str) or not raw["name"].strip():
+            raise FixtureError(f"{where}: name must be a non-empty string")
+        demo = raw.get("demo")
+        if demo is not None and demo not in DEMO_TAGS:
+            raise FixtureError(f"{where}: demo must be one of {', '.join(DEMO_TAGS)}")
+        if demo is not None and any(org.demo == demo for org in found.values()):
+            raise FixtureError(f"{where}: another organization is already demo {demo!r}")
+        if raw["sid"] in found:
+            raise FixtureError(f"{where}: duplicate sid")
+        found[raw["sid"]] = Organization(raw["sid"], raw["name"], demo)
+    return found
+
+
+def _users(path: Path, organizations: dict[str, Organization]) -> tuple[User, ...]:
+    users: list[User] = []
+    tokens: set[str] = set()
+    for index, raw in enumerate(_read(path, "users")):
+        where = _entry(path, index, raw, f"name {raw.get('name')!r}" if isinstance(raw, dict) else "")
+        if not isinstance(raw, dict) or not {"name", "token", "memberships"} <= set(raw):
+            raise FixtureError(f"{where}: expected keys name, token and memberships")
+        token = raw["token"]
+        if not isinstance(token, str) or not _TOKEN.match(token):
+            raise FixtureError(f"{where}: token must be printable ASCII without spaces")
+        if token in tokens:
+            raise FixtureError(f"{where}: token is used by another user")
+        tokens.add(token)
+        memberships = raw["memberships"]
+        if not isinstance(memberships, list):
+            raise FixtureError(f"{where}: memberships must be a list")
+        roles: dict[str, str] = {}
+        for membership in memberships:
+            if not isinstance(membership, dict) or set(membership) != {"organization", "role"}:
+                raise FixtureError(f"{where}: each membership needs exactly organization and role")
+            if membership["organization"] not in organizations:
+                raise FixtureError(f"{where}: unknown organization {membership['organization']!r}")
+            if membership["role"] not in ROLES:
+                raise FixtureError(f"{where}: role must be one of {', '.join(ROLES)}")
+            roles[membership["organization"]] = membership["role"]
+        users.append(User(str(raw["name"]), token, roles))
+    return tuple(users)
+
+
+def _backups(path: Path, spec: Spec, organizations: dict[str, Organization]) -> tuple[Backup, ...]:
+    check = compile_schema(spec.schema("Backup"))
+    backups: list[Backup] = []
+    sids: set[str] = set()
+    for index, raw in enumerate(_read(path, "backups")):
+        where = _entry(path, index, raw, f"sid {raw.get('sid')!r}" if isinstance(raw, dict) else "")
+        if not isinstance(raw, dict):
+            raise FixtureError(f"{where}: expected a mapping")
+        fields = {key: value for key, value in raw.items() if key != "organization"}
+        errors = check(fields, "backup")
+        if errors:
+            raise FixtureError(f"{where}: {errors[0]}")
+        if raw.get("organization") not in organizations:
+            raise FixtureError(f"{where}: unknown organization {raw.get('organization')!r}")
+        if raw["sid"] in sids:
+            raise FixtureError(f"{where}: duplicate sid")
+        if raw["description"][-14:] != raw["name"][:14]:
+            raise FixtureError(f"{where}: description and name must carry the same time stamp")
+        if raw["change_permission"] is not False:
+            raise FixtureError(f"{where}: change_permission must be false (backups cannot be changed)")
+        sids.add(raw["sid"])
+        backups.append(Backup(raw["organization"], **{name: raw[name] for name in BACKUP_FIELDS}))
+    return tuple(backups)

@@ -1,0 +1,106 @@
+"""Django REST Framework's PageNumberPagination, reproduced to the letter.
+
+`page` is a number from 1 or `last` (empty means 1); anything else, or a page past the end,
+is an invalid page. `page_size` falls back to the default when it is not a positive integer
+and is capped at the maximum. Links are the request's absolute URL with `page` replaced,
+the query re-encoded sorted by key as DRF's `replace_query_param` does; the previous link
+of page 2 drops `page` altogether (`remove_query_param`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib import parse
+
+LAST_PAGE_STRINGS = ("last",)
+
+
+class InvalidPage(Exception):
+    """The requested page does not exist (DRF answers 404 `Invalid page.`)."""
+
+
+@dataclass(frozen=True)
+class Page:
+    number: int
+    size: int
+    count: int
+    num_pages: int
+
+    @property
+    def start(self) -> int:
+        return (self.number - 1) * self.size
+
+    @property
+    def stop(self) -> int:
+        return min(self.start + self.size, self.count)
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.num_pages
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+
+def page_size(raw: str | None, default: int, maximum: int) -> int:
+    """DRF's `_positive_int(raw, strict=True, cutoff=maximum)`, falling back to the default."""
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        return default
+    if value <= 0:
+        return default
+    return min(value, maximum)
+
+
+def num_pages(count: int, size: int) -> int:
+    """Django's Paginator with allow_empty_first_page: never fewer than one page."""
+    return max(1, -(-count // size))
+
+
+def paginate(raw_page: str | None, size: int, count: int) -> Page:
+    """The page a request asks for, or InvalidPage (Django's Paginator.validate_number)."""
+    pages = num_pages(count, size)
+    raw = raw_page or "1"
+    if raw in LAST_PAGE_STRINGS:
+        return Page(pages, size, count, pages)
+    try:
+        number = int(raw)
+    except ValueError:
+        raise InvalidPage(raw) from None
+    if number < 1 or number > pages:
+        raise InvalidPage(raw)
+    return Page(number, size, count, pages)
+
+
+def replace_query_param(url: str, key: str, value: object) -> str:
+    scheme, netloc, path, query, fragment = parse.urlsplit(url)
+    query_dict = parse.parse_qs(query, keep_blank_values=True)
+    query_dict[key] = [str(value)]
+    query = parse.urlencode(sorted(query_dict.items()), doseq=True)
+    return parse.urlunsplit((scheme, netloc, path, query, fragment))
+
+
+def remove_query_param(url: str, key: str) -> str:
+    scheme, netloc, path, query, fragment = parse.urlsplit(url)
+    query_dict = parse.parse_qs(query, keep_blank_values=True)
+    query_dict.pop(key, None)
+    query = parse.urlencode(sorted(query_dict.items()), doseq=True)
+    return parse.urlunsplit((scheme, netloc, path, query, fragment))
+
+
+def next_link(url: str, page: Page) -> str | None:
+    if not page.has_next:
+        return None
+    return replace_query_param(url, "page", page.number + 1)
+
+
+def previous_link(url: str, page: Page) -> str | None:
+    if not page.has_previous:
+        return None
+    if page.number - 1 == 1:
+        return remove_query_param(url, "page")
+    return replace_query_param(url, "page", page.number - 1)
