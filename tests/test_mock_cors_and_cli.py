@@ -1,0 +1,104 @@
+"""CORS for browser apps on other ports, and the command line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from starlette.testclient import TestClient
+
+from mockserver.app import create_app
+from mockserver.settings import Settings
+from tests.conftest import free_port
+from tests.urls import list_url, token
+
+ROOT = Path(__file__).resolve().parent.parent
+ORIGIN = "http://localhost:5173"
+
+
+def test_preflight_from_any_origin(client, creds):
+    response = client.options(
+        list_url(creds["org_sid"]),
+        headers={
+            "Origin": ORIGIN,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization, content-type, token",
+        },
+    )
+    assert response.status_code == 200
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert "POST" in response.headers["Access-Control-Allow-Methods"]
+    assert "authorization" in response.headers["Access-Control-Allow-Headers"].lower()
+
+
+def test_simple_request_carries_cors_headers(client, creds):
+    response = client.get(list_url(creds["org_sid"]), headers={"Origin": ORIGIN, **token(creds["admin_token"])})
+    assert response.status_code == 200
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    unauthorized = client.get(list_url(creds["org_sid"]), headers={"Origin": ORIGIN})
+    assert unauthorized.headers["Access-Control-Allow-Origin"] == "*"
+    assert "WWW-Authenticate" in unauthorized.headers["Access-Control-Expose-Headers"]
+
+
+def test_cors_can_be_restricted():
+    app = create_app(Settings(cors_origins=("http://app.example:3000",)))
+    with TestClient(app) as client:
+        preflight = {"Access-Control-Request-Method": "GET"}
+        allowed = client.options("/v1/", headers={"Origin": "http://app.example:3000", **preflight})
+        assert allowed.headers["Access-Control-Allow-Origin"] == "http://app.example:3000"
+        refused = client.options("/v1/", headers={"Origin": ORIGIN, **preflight})
+        assert refused.status_code == 400
+        assert "Access-Control-Allow-Origin" not in refused.headers
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "mockserver", *args], cwd=ROOT, capture_output=True, text=True, timeout=60)
+
+
+def test_credentials_json():
+    result = run_cli("credentials", "--json", "--port", "4555")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert list(data) == [
+        "base_url", "org_sid", "admin_token", "member_token",
+        "foreign_org_sid", "foreign_token", "empty_org_sid", "empty_token",
+    ]
+    assert data["base_url"] == "http://127.0.0.1:4555/v1"
+    assert all(isinstance(value, str) and value for value in data.values())
+
+
+def test_serve_prints_url_routes_and_credentials_then_answers():
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mockserver", "--port", str(port)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        creds = json.loads(run_cli("credentials", "--json", "--port", str(port)).stdout)
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                response = httpx.get(creds["base_url"] + list_url(creds["org_sid"], prefix=""),
+                                     headers=token(creds["admin_token"]))
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "the mock did not start"
+                time.sleep(0.1)
+        assert response.status_code == 200
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=20)[0]
+    assert f"http://127.0.0.1:{port}/v1" in output
+    for operation_id in ("listBackups", "createBackup", "getBackup"):
+        assert operation_id in output
+    assert creds["admin_token"] in output and creds["member_token"] in output
+
+
+def test_bad_spec_path_is_a_clear_error(tmp_path):
+    result = run_cli("--spec", str(tmp_path / "missing.yaml"))
+    assert result.returncode == 2
+    assert "missing.yaml: cannot read the spec" in result.stderr

@@ -1,0 +1,147 @@
+"""Every error path of the mock, with its exact status, body and headers."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.spec_validation import assert_conforms
+from tests.urls import detail_url, list_url, token
+
+NOT_PROVIDED = {"detail": "Authentication credentials were not provided."}
+INVALID_TOKEN = {"detail": "Invalid token."}
+WRONG_ID = {"detail": "Wrong id - the provided sid is not correct"}
+WRONG_LEVEL = {"detail": "Wrong level - the provided level is not acceptable"}
+WRONG_SERIALIZER = {"detail": "Wrong serializer - the provided serializer is not acceptable"}
+FORBIDDEN = {"detail": "You do not have permission to perform this action."}
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+@pytest.mark.parametrize(
+    "headers, body",
+    [
+        ({}, NOT_PROVIDED),
+        ({"Authorization": "Basic dXNlcjpwYXNz"}, NOT_PROVIDED),  # not DRF's keyword: no credentials
+        ({"Authorization": ""}, NOT_PROVIDED),
+        ({"token": ""}, NOT_PROVIDED),
+        ({"Authorization": "Token nope"}, INVALID_TOKEN),
+        ({"Authorization": "Bearer nope"}, INVALID_TOKEN),
+        ({"token": "nope"}, INVALID_TOKEN),
+        ({"Authorization": "Token"}, {"detail": "Invalid token header. No credentials provided."}),
+        ({"Authorization": "Token a b"}, {"detail": "Invalid token header. Token string should not contain spaces."}),
+    ],
+)
+def test_list_401(client, creds, method, headers, body):
+    response = client.request(method, list_url(creds["org_sid"]), headers=headers)
+    assert response.status_code == 401
+    assert response.json() == body
+    assert response.headers["WWW-Authenticate"] == "Token"
+    assert_conforms("listBackups" if method == "GET" else "createBackup", 401, response.headers, response.content)
+
+
+def test_keyword_is_case_insensitive(client, creds):
+    for keyword in ("token", "TOKEN", "bearer", "BEARER"):
+        response = client.get(list_url(creds["org_sid"]), headers={"Authorization": f"{keyword} {creds['admin_token']}"})
+        assert response.status_code == 200, keyword
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_list_406_and_403(client, creds, method):
+    admin, member = token(creds["admin_token"]), token(creds["member_token"])
+    org, foreign = creds["org_sid"], creds["foreign_org_sid"]
+    operation = "listBackups" if method == "GET" else "createBackup"
+    cases = [
+        (list_url(org, level="user"), admin, 406, WRONG_LEVEL),
+        (list_url(org, level="project"), admin, 406, WRONG_LEVEL),
+        (list_url("doesnotexist0a40x"), admin, 406, WRONG_ID),
+        (list_url(foreign), admin, 406, WRONG_ID),  # an organization the caller is not in
+        (list_url(org, serializer="everything"), admin, 406, WRONG_SERIALIZER),
+        (list_url(org), member, 403, FORBIDDEN),
+        # order: credentials, level, sid, serializer, role
+        (list_url("doesnotexist", level="user"), {}, 401, NOT_PROVIDED),
+        (list_url("doesnotexist", level="user", serializer="x"), admin, 406, WRONG_LEVEL),
+        (list_url("doesnotexist", serializer="x"), admin, 406, WRONG_ID),
+        (list_url(org, serializer="x"), member, 406, WRONG_SERIALIZER),
+        (list_url(foreign), member, 406, WRONG_ID),
+    ]
+    for url, headers, status, body in cases:
+        response = client.request(method, url, headers=headers)
+        assert (response.status_code, response.json()) == (status, body), url
+        assert_conforms(operation, status, response.headers, response.content)
+
+
+def test_member_who_is_admin_elsewhere_is_403_here(client, creds):
+    partner = "e0f4aa8ef00b0d8d4d4a3bb8b3b2e5ef2fa3dcb6"  # not a fixture token: must be 401
+    assert client.get(list_url(creds["org_sid"]), headers=token(partner)).status_code == 401
+    users = client.app.state.mock.fixtures.users
+    both = next(user for user in users if len(user.roles) == 2)
+    response = client.get(list_url(creds["org_sid"]), headers=token(both.token))
+    assert (response.status_code, response.json()) == (403, FORBIDDEN)
+    response = client.get(list_url(creds["foreign_org_sid"]), headers=token(both.token))
+    assert response.status_code == 200
+
+
+def test_detail_errors(client, creds):
+    admin, member, foreign = token(creds["admin_token"]), token(creds["member_token"]), token(creds["foreign_token"])
+    first = client.get(list_url(creds["org_sid"]), headers=admin).json()["results"][0]["sid"]
+    cases = [
+        (detail_url(first), {}, 401, NOT_PROVIDED),
+        (detail_url(first), token("nope"), 401, INVALID_TOKEN),
+        (detail_url("unknown0a40xAAAAAAAAAA"), admin, 406, WRONG_ID),
+        (detail_url(first), foreign, 406, WRONG_ID),
+        (detail_url(first), member, 403, FORBIDDEN),
+    ]
+    for url, headers, status, body in cases:
+        response = client.get(url, headers=headers)
+        assert (response.status_code, response.json()) == (status, body), (url, headers)
+        assert_conforms("getBackup", status, response.headers, response.content)
+
+
+@pytest.mark.parametrize("raw", ["0", "-1", "abc", "1.0", "1.5", "99", "lastt", "10" * 60])
+def test_invalid_page_is_404(client, creds, raw):
+    response = client.get(list_url(creds["org_sid"]), params={"page": raw}, headers=token(creds["admin_token"]))
+    assert (response.status_code, response.json()) == (404, {"detail": "Invalid page."})
+    assert_conforms("listBackups", 404, response.headers, response.content)
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE", "TRACE"])
+def test_other_methods_are_405(client, creds, method):
+    admin = token(creds["admin_token"])
+    for url, allow in [
+        (list_url(creds["org_sid"]), "GET, POST, HEAD, OPTIONS"),
+        (detail_url("anything"), "GET, HEAD, OPTIONS"),
+    ]:
+        response = client.request(method, url, headers=admin)
+        assert response.status_code == 405
+        assert response.json() == {"detail": f'Method "{method}" not allowed.'}
+        assert response.headers["Allow"] == allow
+
+
+def test_options_is_drf_metadata(client, creds):
+    response = client.options(list_url(creds["org_sid"]), headers=token(creds["admin_token"]))
+    assert response.status_code == 200
+    assert response.headers["Allow"] == "GET, POST, HEAD, OPTIONS"
+    assert response.json()["name"] == "Backup List"
+    assert client.options(list_url(creds["org_sid"])).status_code == 401
+
+
+def test_head_is_get_without_body(client, creds):
+    response = client.head(list_url(creds["org_sid"]), headers=token(creds["admin_token"]))
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+
+
+@pytest.mark.parametrize("path", ["/", "/v1/", "/nothing/here/", "/v1/organizations/backup/", "/v2/organizations/backup/detail/x/"])
+def test_unknown_paths_are_404(client, path):
+    response = client.get(path)
+    assert (response.status_code, response.json()) == (404, {"detail": "Not found."})
+
+
+def test_missing_trailing_slash_redirects(client, creds):
+    url = list_url(creds["org_sid"]).rstrip("/")
+    response = client.get(url + "?page=2", headers=token(creds["admin_token"]), follow_redirects=False)
+    assert response.status_code == 301
+    assert response.headers["Location"] == f"http://testserver{url}/?page=2"
+    assert response.headers["content-type"] == "application/json"
+    followed = client.get(url + "?page=2", headers=token(creds["admin_token"]))
+    assert followed.status_code == 200
+    assert followed.json()["page_number"] == 2

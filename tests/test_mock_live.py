@@ -1,0 +1,107 @@
+"""Against a real uvicorn server on a free port: raw HTTP, conformance, and the official client."""
+
+from __future__ import annotations
+
+import http.client
+import json
+
+import pytest
+from labii_sdk.api_client import APIObject
+from labii_sdk.sdk import LabiiObject
+
+from mockserver.cli import demo_credentials
+from mockserver.fixtures import load_fixtures
+from mockserver.settings import Settings
+from mockserver.spec import Spec
+from tests.spec_validation import assert_conforms
+from tests.urls import detail_url, list_url
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def creds(live_server):
+    settings = Settings(port=live_server.port)
+    return demo_credentials(settings, load_fixtures(settings.fixtures_dir, Spec.load()))
+
+
+@pytest.fixture(autouse=True)
+def reset(live_server):
+    raw(live_server, "POST", "/__mock/reset")
+
+
+def raw(server, method: str, path: str, headers: dict[str, bytes | str] | None = None, body: bytes | None = None):
+    """One request with exactly these bytes (no client-side normalisation)."""
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    try:
+        connection.putrequest(method, path, skip_accept_encoding=True)
+        for name, value in (headers or {}).items():
+            connection.putheader(name, value)
+        if body is not None:
+            connection.putheader("Content-Length", str(len(body)))
+        connection.endheaders(body)
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        connection.close()
+
+
+def test_token_that_is_not_text_is_401(live_server, creds):
+    status, headers, body = raw(live_server, "GET", list_url(creds["org_sid"]), {"Authorization": b"Token \xff\xfe"})
+    assert status == 401
+    assert json.loads(body) == {"detail": "Invalid token header. Token string should not contain invalid characters."}
+    assert headers["www-authenticate"] == "Token"
+
+
+def test_every_status_of_every_operation_conforms_over_http(live_server, creds):
+    admin = {"Authorization": f"Token {creds['admin_token']}"}
+    member = {"token": creds["member_token"]}
+    bearer = {"Authorization": f"Bearer {creds['admin_token']}"}
+    org = creds["org_sid"]
+    first = json.loads(raw(live_server, "GET", list_url(org), admin)[2])["results"][0]["sid"]
+    cases = [
+        ("listBackups", "GET", list_url(org), admin, 200),
+        ("listBackups", "GET", list_url(org, "name") + "?page=2", bearer, 200),
+        ("listBackups", "GET", list_url(creds["empty_org_sid"]), {"token": creds["empty_token"]}, 200),
+        ("listBackups", "GET", list_url(org), {}, 401),
+        ("listBackups", "GET", list_url(org), member, 403),
+        ("listBackups", "GET", list_url(org) + "?page=100", admin, 404),
+        ("listBackups", "GET", list_url(org, level="user"), admin, 406),
+        ("createBackup", "POST", list_url(org, "detail"), admin, 200),
+        ("createBackup", "POST", list_url(org), {}, 401),
+        ("createBackup", "POST", list_url(org), member, 403),
+        ("createBackup", "POST", list_url(org, "x"), admin, 406),
+        ("getBackup", "GET", detail_url(first), admin, 200),
+        ("getBackup", "GET", detail_url(first, prefix=""), {"Authorization": "Token nope"}, 401),
+        ("getBackup", "GET", detail_url(first), member, 403),
+        ("getBackup", "GET", detail_url("nope"), admin, 406),
+    ]
+    for operation_id, method, path, headers, expected in cases:
+        status, response_headers, body = raw(live_server, method, path, headers, b"" if method == "POST" else None)
+        assert status == expected, (method, path, body)
+        assert_conforms(operation_id, status, response_headers, body)
+
+
+def test_official_client_lists_creates_and_retrieves(live_server, creds, capsys):
+    base_url = live_server.url + "/v1"
+    sdk = LabiiObject(creds["org_sid"], base_url=base_url, api_key=creds["admin_token"])
+    first_page = sdk.Backup.list(page=1, page_size=10)
+    assert isinstance(first_page, dict), first_page
+    assert first_page["page_number"] == 1 and len(first_page["results"]) == 10
+    everything = sdk.Backup.list(all_pages=True)
+    assert len(everything["results"]) == everything["count"] == first_page["count"]
+    assert len({b["sid"] for b in everything["results"]}) == everything["count"]
+    created = sdk.Backup.create({})
+    assert isinstance(created, dict) and created["name"].endswith(".gz"), created
+    assert sdk.Backup.retrieve(created["sid"]) == created
+    assert sdk.Backup.list(serializer="name")["results"][0] == {"sid": created["sid"], "name": created["name"]}
+    # the user-token form of the same client
+    api = APIObject(base_url=base_url, token=creds["admin_token"], organization__sid=creds["org_sid"])
+    with_token = LabiiObject(creds["org_sid"], api=api)
+    assert with_token.Backup.list(page=2, page_size=10)["page_number"] == 2
+    assert with_token.Backup.list(all_pages=True)["count"] == first_page["count"] + 1
+    # and a refusal reaches the client as the documented text
+    member = LabiiObject(creds["org_sid"], base_url=base_url, api_key=creds["member_token"])
+    refused = member.Backup.list()
+    assert json.loads(refused) == {"detail": "You do not have permission to perform this action."}
+    assert "Error: 403" in capsys.readouterr().out

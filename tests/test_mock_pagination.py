@@ -1,0 +1,185 @@
+"""Pagination: DRF's arithmetic and links as properties, then over the live collection."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from mockserver.pagination import (
+    InvalidPage,
+    next_link,
+    num_pages,
+    page_size,
+    paginate,
+    previous_link,
+)
+from tests.spec_validation import assert_conforms
+from tests.urls import list_url, token
+
+counts = st.integers(min_value=0, max_value=5000)
+sizes = st.integers(min_value=1, max_value=1000)
+
+
+@given(counts, sizes)
+def test_page_count_formula(count, size):
+    assert num_pages(count, size) == max(1, math.ceil(count / size))
+
+
+@given(counts, sizes, st.data())
+def test_every_valid_page_slices_the_collection(count, size, data):
+    pages = num_pages(count, size)
+    number = data.draw(st.integers(min_value=1, max_value=pages))
+    page = paginate(str(number), size, count)
+    assert page.number == number and page.num_pages == pages
+    expected = min(size, count - (number - 1) * size) if count else 0
+    assert page.stop - page.start == expected
+    assert page.has_next == (number < pages)
+    assert page.has_previous == (number > 1)
+
+
+@given(counts, sizes, st.integers(min_value=1, max_value=10**6))
+def test_pages_past_the_end_are_invalid(count, size, beyond):
+    pages = num_pages(count, size)
+    with pytest.raises(InvalidPage):
+        paginate(str(pages + beyond), size, count)
+
+
+@given(counts, sizes)
+def test_last_and_empty_page(count, size):
+    assert paginate("last", size, count).number == num_pages(count, size)
+    assert paginate("", size, count).number == 1
+    assert paginate(None, size, count).number == 1
+
+
+@given(st.text(max_size=20))
+def test_page_strings_that_are_not_integers_are_invalid(raw):
+    try:
+        value = int(raw)
+    except ValueError:
+        value = None
+    if raw in ("", "last") or (value is not None and 1 <= value <= 3):
+        return
+    with pytest.raises(InvalidPage):
+        paginate(raw, 10, 30)
+
+
+@given(st.one_of(st.none(), st.text(max_size=12), st.integers(-10**6, 10**6).map(str)))
+def test_page_size_falls_back_or_caps(raw):
+    size = page_size(raw, 10, 1000)
+    try:
+        value = int(raw) if raw is not None else None
+    except ValueError:
+        value = None
+    if value is None or value <= 0:
+        assert size == 10
+    else:
+        assert size == min(value, 1000)
+
+
+@given(
+    st.integers(min_value=1, max_value=50),
+    st.integers(min_value=1, max_value=50),
+    st.dictionaries(st.sampled_from(["q", "ordering", "z", "a"]), st.text(max_size=5), max_size=3),
+)
+def test_links_keep_other_parameters_and_sort_like_drf(number, extra_pages, other):
+    pages = number + extra_pages
+    page = paginate(str(number), 10, pages * 10)
+    url = f"http://h:1/v1/x/?{urlencode({**other, 'page': number})}"
+    nxt = next_link(url, page)
+    assert nxt is not None
+    nxt_query = parse_qs(urlsplit(nxt).query, keep_blank_values=True)
+    assert nxt_query["page"] == [str(number + 1)]
+    assert {k: v for k, v in nxt_query.items() if k != "page"} == {k: [v] for k, v in other.items()}
+    keys = [part.split("=")[0] for part in urlsplit(nxt).query.split("&")]
+    assert keys == sorted(keys)
+    prev = previous_link(url, page)
+    if number == 1:
+        assert prev is None
+    elif number == 2:
+        assert "page" not in parse_qs(urlsplit(prev).query)
+    else:
+        assert parse_qs(urlsplit(prev).query)["page"] == [str(number - 1)]
+
+
+def test_documented_link_format():
+    page = paginate("1", 10, 25)
+    url = "http://127.0.0.1:8000/v1/tables/version/list/organization/ehkn0a40x1glqvAFKP/list/"
+    assert next_link(url, page) == url + "?page=2"
+
+
+# -- over the mock's real collection ----------------------------------------------------------
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(size=st.integers(min_value=1, max_value=40))
+def test_walking_next_links_visits_every_backup_once_in_order(client, creds, size):
+    client.post("/__mock/reset")
+    headers = token(creds["admin_token"])
+    url = list_url(creds["org_sid"]) + f"?page_size={size}"
+    seen, pages, previous = [], 0, None
+    while url:
+        response = client.get(url, headers=headers)
+        page = assert_conforms("listBackups", 200, response.headers, response.content)
+        pages += 1
+        count = page["count"]
+        assert page["page_number"] == pages
+        assert page["page_size"] == size
+        assert page["page_count"] == max(1, math.ceil(count / size))
+        assert len(page["results"]) == (size if pages < page["page_count"] else count - size * (pages - 1))
+        assert (page["previous"] is None) == (pages == 1)
+        if previous is not None:
+            assert client.get(page["previous"], headers=headers).json() == previous
+        seen.extend(page["results"])
+        previous = page
+        url = page["next"]
+    assert len(seen) == count == len({b["sid"] for b in seen})
+    keys = [(-datetime.fromisoformat(b["date_created"].replace("Z", "+00:00")).timestamp(), b["sid"]) for b in seen]
+    assert keys == sorted(keys)
+
+
+def test_last_page_and_past_the_end(client, creds):
+    headers = token(creds["admin_token"])
+    base = list_url(creds["org_sid"])
+    last = client.get(base + "?page=last", headers=headers).json()
+    assert last["page_number"] == last["page_count"] and last["next"] is None
+    response = client.get(base + f"?page={last['page_count'] + 1}", headers=headers)
+    assert (response.status_code, response.json()) == (404, {"detail": "Invalid page."})
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [("", 10), ("0", 10), ("-3", 10), ("abc", 10), ("2.5", 10), ("1001", 1000), (str(10**100), 1000), ("7", 7), (" 7", 7)],
+)
+def test_page_size_values_over_http(client, creds, raw, expected):
+    response = client.get(list_url(creds["org_sid"]), params={"page_size": raw}, headers=token(creds["admin_token"]))
+    body = assert_conforms("listBackups", 200, response.headers, response.content)
+    assert body["page_size"] == expected
+
+
+def test_repeated_parameters_take_the_last_value(client, creds):
+    url = list_url(creds["org_sid"]) + "?page=1&page=2&page_size=3&page_size=5"
+    body = client.get(url, headers=token(creds["admin_token"])).json()
+    assert (body["page_number"], body["page_size"]) == (2, 5)
+
+
+def test_empty_organization(client, creds):
+    response = client.get(list_url(creds["empty_org_sid"]), headers=token(creds["empty_token"]))
+    body = assert_conforms("listBackups", 200, response.headers, response.content)
+    assert body == {
+        "page_size": 10, "page_number": 1, "page_count": 1, "count": 0,
+        "next": None, "previous": None, "add_permission": True, "results": [],
+    }
+
+
+def test_links_are_absolute_and_keep_the_v1_prefix_and_other_parameters(client, creds):
+    headers = token(creds["admin_token"])
+    body = client.get(list_url(creds["org_sid"]) + "?zeta=1&page_size=5&page=3&alpha=x", headers=headers).json()
+    prefix = "http://testserver" + list_url(creds["org_sid"])
+    assert body["next"] == prefix + "?alpha=x&page=4&page_size=5&zeta=1"
+    assert body["previous"] == prefix + "?alpha=x&page=2&page_size=5&zeta=1"
+    body = client.get(list_url(creds["org_sid"], prefix="") + "?page=2&page_size=5", headers=headers).json()
+    assert body["previous"] == "http://testserver" + list_url(creds["org_sid"], prefix="") + "?page_size=5"
