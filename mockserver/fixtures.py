@@ -18,10 +18,11 @@ import yaml
 
 from .exceptions import FixtureError
 from .models import BACKUP_FIELDS, DEMO_TAGS, ROLES, Backup, Organization, User
+from .resources import project_path
 from .schema_check import compile_schema
 from .spec import Spec
 
-DEFAULT_FIXTURES_DIR = Path(__file__).resolve().parent.parent / "fixtures"
+DEFAULT_FIXTURES_DIR = project_path("fixtures")
 FILES = ("organizations.yaml", "users.yaml", "backups.yaml")
 _TOKEN = re.compile(r"^[\x21-\x7e]+$")  # printable ASCII, no spaces: DRF splits on them
 

@@ -15,8 +15,9 @@ from typing import Any
 import yaml
 
 from .exceptions import SpecError
+from .resources import project_path
 
-DEFAULT_SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi.yaml"
+DEFAULT_SPEC_PATH = project_path("openapi.yaml")
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
