@@ -16,6 +16,7 @@ from .control import control_routes
 from .endpoints import BackupApi
 from .errors import ErrorCatalog
 from .fixtures import FixtureSet, load_fixtures
+from .limits import BodyLimitMiddleware
 from .responses import json_response
 from .routing import build_routes, http_exception, not_found
 from .serializers import Serializers
@@ -60,7 +61,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             allow_methods=CORS_METHODS,
             allow_headers=["*"],
             expose_headers=CORS_EXPOSED,
-        )
+        ),
+        Middleware(BodyLimitMiddleware, catalog=catalog),
     ]
     app = Starlette(
         routes=routes,

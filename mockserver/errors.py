@@ -24,6 +24,7 @@ SPEC_ERRORS: dict[str, tuple[int, str, str]] = {
     "wrong_id": (406, "NotAcceptableList", "wrongId"),
     "wrong_level": (406, "NotAcceptableList", "wrongLevel"),
     "wrong_serializer": (406, "NotAcceptableList", "wrongSerializer"),
+    "payload_too_large": (413, "PayloadTooLarge", "tooLarge"),
 }
 
 # Answers outside the documented API: DRF's and Django's texts.
@@ -60,7 +61,7 @@ class ErrorCatalog:
     def error(self, key: str) -> ApiError:
         """The ApiError for a catalog key, ready to raise."""
         status, detail = self.messages[key]
-        headers = AUTHENTICATE_HEADERS if status == 401 else None
+        headers = dict(AUTHENTICATE_HEADERS) if status == 401 else None
         return ApiError(status, detail, headers)
 
     def detail(self, key: str) -> str:

@@ -105,3 +105,20 @@ def test_official_client_lists_creates_and_retrieves(live_server, creds, capsys)
     refused = member.Backup.list()
     assert json.loads(refused) == {"detail": "You do not have permission to perform this action."}
     assert "Error: 403" in capsys.readouterr().out
+
+
+def test_a_huge_body_is_refused_before_it_is_read(live_server, creds):
+    connection = http.client.HTTPConnection("127.0.0.1", live_server.port, timeout=10)
+    try:
+        connection.putrequest("POST", list_url(creds["org_sid"]))
+        connection.putheader("Authorization", f"Token {creds['admin_token']}")
+        connection.putheader("Content-Type", "application/json")
+        connection.putheader("Content-Length", str(10 * 1024 * 1024))
+        connection.endheaders(b"{" + b" " * 65536)  # only the first 64 KiB are ever sent
+        response = connection.getresponse()
+        status, headers, body = response.status, dict(response.getheaders()), response.read()
+    finally:
+        connection.close()
+    assert status == 413
+    assert_conforms("createBackup", 413, headers, body)
+    assert json.loads(body) == {"detail": "Request body is larger than 2621440 bytes."}

@@ -27,7 +27,7 @@ def test_operations_and_parameters():
 
 def test_documented_statuses():
     assert set(operation("listBackups")[2]["responses"]) == {"200", "401", "403", "404", "406"}
-    assert set(operation("createBackup")[2]["responses"]) == {"200", "201", "401", "403", "406"}
+    assert set(operation("createBackup")[2]["responses"]) == {"200", "201", "401", "403", "406", "413"}
     assert set(operation("getBackup")[2]["responses"]) == {"200", "401", "403", "406"}
 
 
