@@ -5,7 +5,7 @@ serves it with uvicorn.
 """
 
 from .app import create_app
-from .exceptions import ApiError, FixtureError, MockServerError, SpecError
+from .exceptions import ApiError, FixtureError, MockServerError, SpecError, StateError
 from .settings import Settings
 
-__all__ = ["ApiError", "FixtureError", "MockServerError", "Settings", "SpecError", "create_app"]
+__all__ = ["ApiError", "FixtureError", "MockServerError", "Settings", "SpecError", "StateError", "create_app"]

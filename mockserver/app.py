@@ -2,30 +2,39 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import gc
+import secrets
+from dataclasses import dataclass, replace
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 
 from .auth import Authenticator
-from .control import control_routes
+from .cors import CrossOriginOnly
+from .control import check_no_shadowing, control_routes
+from .docs import docs_routes
+from .dynamic import DynamicStore
 from .endpoints import BackupApi
 from .errors import ErrorCatalog
 from .fixtures import FixtureSet, load_fixtures
+from .journal import AccessLog, Journal, JournalMiddleware
+from .latency import Latency
 from .limits import BodyLimitMiddleware
+from .persistence import StateFile
+from .reload import FixtureReloader
 from .responses import json_response
 from .routing import build_routes, http_exception, not_found
+from .scenarios import APPLIED, Scenarios
 from .serializers import Serializers
 from .settings import API_PREFIXES, Settings
 from .spec import Spec
 from .store import BackupStore
 
 CORS_METHODS = ["GET", "POST", "HEAD", "OPTIONS"]
-CORS_EXPOSED = ["Location", "WWW-Authenticate", "Allow"]
+CORS_EXPOSED = ["Location", "WWW-Authenticate", "Allow", APPLIED]
 SERVER_ERROR = "A server error occurred."
 
 
@@ -37,6 +46,9 @@ class MockState:
     spec: Spec
     fixtures: FixtureSet
     store: BackupStore
+    dynamic_seed: int = 0  # the seed of generated data (chosen at start-up unless --seed)
+    journal: Journal | None = None
+    restored: int = 0  # backups restored from the --state file
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
@@ -47,16 +59,28 @@ def create_app(settings: Settings | None = None) -> Starlette:
     """Build the mock; raises SpecError or FixtureError when either is unusable."""
     settings = settings or Settings()
     spec = Spec.load(settings.spec_path)
+    check_no_shadowing(spec, API_PREFIXES)
     catalog = ErrorCatalog.from_spec(spec)
     serializers = Serializers.from_spec(spec)
     fixtures = load_fixtures(settings.fixtures_dir, spec)
-    store = BackupStore(fixtures, serializers)
+    store = BackupStore(fixtures, serializers, settings.create_delay)
+    restored = StateFile(settings.state_path, spec, store).attach() if settings.state_path else 0
     authenticator = Authenticator(fixtures.users, catalog)
     api = BackupApi(spec, store, authenticator, catalog, serializers)
-    routes = build_routes(spec, api.handlers, authenticator, API_PREFIXES) + control_routes(store)
+    seed = settings.seed if settings.seed is not None else secrets.randbelow(1_000_000)
+    dynamic_api = BackupApi(spec, DynamicStore(store, spec, settings.dynamic_count, seed),  # type: ignore[arg-type]
+                            authenticator, catalog, serializers)
+    latency = Latency(*settings.latency) if settings.latency and settings.latency[1] > 0 else None
+    handlers = Scenarios(spec, latency, settings.dynamic).wrap(api.handlers, dynamic_api.handlers)
+    journal = Journal(settings.journal_size, authenticator)
+    routes = (
+        build_routes(spec, handlers, authenticator, API_PREFIXES)
+        + control_routes(store, journal, settings.control_from_anywhere)
+        + docs_routes(spec, store)
+    )
     middleware = [
         Middleware(
-            CORSMiddleware,
+            CrossOriginOnly,
             allow_origins=list(settings.cors_origins),
             allow_methods=CORS_METHODS,
             allow_headers=["*"],
@@ -64,11 +88,24 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ),
         Middleware(BodyLimitMiddleware, catalog=catalog),
     ]
+    if settings.journal_size > 0 or settings.access_log:
+        log = AccessLog() if settings.access_log else None
+        kept = journal if settings.journal_size > 0 else None
+        middleware.insert(0, Middleware(JournalMiddleware, journal=kept, log=log))
+    reloader = None
+    if settings.watch_fixtures:
+        def reloaded(new: FixtureSet) -> None:
+            app.state.mock = replace(app.state.mock, fixtures=new)
+
+        reloader = FixtureReloader(settings.fixtures_dir, spec, store, authenticator, reloaded)
     app = Starlette(
         routes=routes,
         middleware=middleware,
         exception_handlers={404: not_found, HTTPException: http_exception, Exception: server_error},
+        lifespan=reloader.running if reloader else None,
     )
     app.router.redirect_slashes = False
-    app.state.mock = MockState(settings, spec, fixtures, store)
+    app.state.mock = MockState(settings, spec, fixtures, store, seed, journal, restored)
+    gc.collect()
+    gc.freeze()  # what start-up built lives as long as the app: later collections skip it
     return app

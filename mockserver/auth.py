@@ -25,8 +25,12 @@ def _digest(token: bytes) -> bytes:
 
 class Authenticator:
     def __init__(self, users: Iterable[User], catalog: ErrorCatalog) -> None:
-        self._users = {_digest(user.token.encode("ascii")): user for user in users}
+        self.replace_users(users)
         self._catalog = catalog
+
+    def replace_users(self, users: Iterable[User]) -> None:
+        """Know exactly these users from now on (fixtures reloaded while running)."""
+        self._users = {_digest(user.token.encode("ascii")): user for user in users}
 
     def authenticate(self, headers: list[tuple[bytes, bytes]]) -> User:
         """The user behind a request's raw ASGI headers, or an ApiError (401)."""

@@ -6,10 +6,12 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
+from .dynamic import MAX_COUNT
 from .exceptions import MockServerError
 from .fixtures import DEFAULT_FIXTURES_DIR, FixtureSet, load_fixtures
+from .latency import MAX_DELAY, format_duration, parse_duration, parse_range
 from .models import ADMIN, MEMBER
 from .settings import DEFAULT_HOST, DEFAULT_PORT, Settings
 from .spec import DEFAULT_SPEC_PATH, Spec
@@ -32,11 +34,53 @@ def build_parser() -> argparse.ArgumentParser:
     _common(parser)
     parser.add_argument("--cors-origin", action="append", metavar="ORIGIN", dest="cors_origins",
                         help="allow this browser origin (repeatable); default: any origin")
+    _frontend(parser)
     sub = parser.add_subparsers(dest="command")
     credentials = sub.add_parser("credentials", help="print the demo credentials of the fixtures")
     _common(credentials)
     credentials.add_argument("--json", action="store_true", help="one JSON object, for scripts")
     return parser
+
+
+def _bounded(text: str, parse: "Callable[[str], Any]") -> Any:
+    try:
+        value = parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if max(value if isinstance(value, tuple) else (value,)) > MAX_DELAY:
+        raise argparse.ArgumentTypeError(f"{text!r} is more than the limit, {format_duration(MAX_DELAY)}")
+    return value
+
+
+def _count(low: int, high: int) -> "Callable[[str], int]":
+    def parse(text: str) -> int:
+        if not text.isdigit() or not low <= int(text) <= high:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number from {low} to {high}")
+        return int(text)
+
+    return parse
+
+
+def _frontend(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("for frontend developers (see the README)")
+    group.add_argument("--dynamic", action="store_true",
+                       help="answer reads with generated backups (per request: 'Prefer: dynamic=true')")
+    group.add_argument("--dynamic-count", type=_count(0, MAX_COUNT), default=1000, metavar="N",
+                       help="generated backups per organization (default %(default)s)")
+    group.add_argument("--seed", type=_count(0, 2**63), metavar="N",
+                       help="seed of the generated data (default: a new one, printed at start)")
+    group.add_argument("--latency", type=lambda text: _bounded(text, parse_range), metavar="TIME",
+                       help="delay every API answer: 300ms, or a range drawn per answer: 200-800ms")
+    group.add_argument("--create-delay", type=lambda text: _bounded(text, parse_duration), default=0.0,
+                       metavar="TIME", help="a created backup joins the list only after this (e.g. 10s)")
+    group.add_argument("--state", type=Path, metavar="FILE", dest="state_path",
+                       help="keep created backups across restarts in this JSON file")
+    group.add_argument("--journal-size", type=_count(0, 1_000_000), default=1000, metavar="N",
+                       help="requests kept for GET /__mock/requests (default %(default)s; 0: off)")
+    group.add_argument("--quiet", action="store_true", help="no log line per request")
+    group.add_argument("--no-watch", action="store_true", help="do not reload fixture files when they change")
+    group.add_argument("--control-from-anywhere", action="store_true",
+                       help="let non-loopback clients use /__mock/* (default: loopback only)")
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -46,6 +90,16 @@ def settings_from(args: argparse.Namespace) -> Settings:
         fixtures_dir=args.fixtures,
         spec_path=args.spec,
         cors_origins=tuple(getattr(args, "cors_origins", None) or ("*",)),
+        dynamic=args.dynamic,
+        dynamic_count=args.dynamic_count,
+        seed=args.seed,
+        latency=args.latency,
+        create_delay=args.create_delay,
+        journal_size=args.journal_size,
+        access_log=not args.quiet,
+        watch_fixtures=not args.no_watch,
+        state_path=args.state_path,
+        control_from_anywhere=args.control_from_anywhere,
     )
 
 
@@ -79,9 +133,44 @@ def banner(settings: Settings, spec: Spec, credentials: dict[str, str | None]) -
     for operation in spec.operations.values():
         lines.append(f"  {operation.method:<6} [/v1]{operation.path}  ({operation.operation_id})")
     lines.append("  POST   /__mock/reset  (restore the fixtures)")
+    lines.append("  GET    /__mock/requests  (request journal, newest first; DELETE clears it)")
+    lines += ["", f"Documentation: {root}/docs  (spec: {root}/openapi.yaml, {root}/openapi.json)"]
     lines += ["", "Demo credentials (send as 'Authorization: Token <token>'):"]
     lines += [f"  {key:<16} {value}" for key, value in credentials.items() if key != "base_url"]
     return "\n".join(lines)
+
+
+def features(settings: Settings, seed: int, restored: int) -> str:
+    """What the frontend options turned on, one line each."""
+    lines = []
+    if settings.dynamic:
+        lines.append(f"  dynamic data: {settings.dynamic_count} backups per organization, "
+                     f"seed {seed} (--seed {seed} repeats them)")
+    else:
+        lines.append(f"  'Prefer: dynamic=true' generates data with seed {seed} (--seed {seed} repeats it)")
+    if settings.latency:
+        low, high = settings.latency
+        span = format_duration(low) if low == high else f"{format_duration(low)} to {format_duration(high)}"
+        lines.append(f"  latency: {span} on every API answer")
+    if settings.create_delay:
+        lines.append(f"  created backups join the list after {format_duration(settings.create_delay)}")
+    if settings.state_path:
+        lines.append(f"  state: {settings.state_path} ({restored} created backups restored)")
+    if settings.watch_fixtures:
+        lines.append(f"  watching {settings.fixtures_dir} for fixture changes")
+    if not settings.control_from_anywhere:
+        lines.append("  /__mock/* answer loopback clients only")
+    return "\n".join(["", "Options:", *lines])
+
+
+def uvicorn_config(app: Any, settings: Settings) -> Any:
+    """How the CLI serves the app (tests reuse it): no proxy headers, so the TCP peer is the client."""
+    import uvicorn
+
+    from .protocol import JsonErrorsProtocol
+
+    return uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning",
+                          proxy_headers=False, server_header=False, http=JsonErrorsProtocol)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -110,6 +199,6 @@ def serve(settings: Settings) -> int:
     app = create_app(settings)
     state = app.state.mock
     print(banner(settings, state.spec, demo_credentials(settings, state.fixtures)), flush=True)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning",
-                proxy_headers=False, server_header=False)
+    print(features(settings, state.dynamic_seed, state.restored), flush=True)
+    uvicorn.Server(uvicorn_config(app, settings)).run()
     return 0

@@ -14,7 +14,7 @@ from starlette.responses import Response
 from .auth import Authenticator
 from .errors import ErrorCatalog
 from .models import ADMIN, User
-from .pagination import InvalidPage, next_link, page_size, paginate, previous_link
+from .pagination import InvalidPage, PageLinks, page_size, paginate
 from .responses import json_bytes
 from .serializers import DETAIL_SERIALIZER, LIST_OPERATION, Serializers
 from .spec import Spec
@@ -22,6 +22,8 @@ from .store import BackupStore
 
 Handler = Callable[[Request], Awaitable[Response]]
 
+PAGE_CACHE_ENTRIES = 256  # pages kept per API instance...
+PAGE_CACHE_MAX_BODY = 32 * 1024  # ...of at most this size: 8 MB at worst
 CREATE_STATUS = 200  # the Backup page's status for POST; the spec accepts 201 too
 
 
@@ -41,6 +43,7 @@ class BackupApi:
         self.levels = frozenset(spec.allowed_values(LIST_OPERATION, "path", "level"))
         self.default_page_size = int(spec.parameter_default(LIST_OPERATION, "page_size"))
         self.max_page_size = spec.max_page_size(LIST_OPERATION)
+        self._pages: dict[tuple[object, ...], tuple[int, bytes]] = {}  # bounded: see list_backups
 
     @property
     def handlers(self) -> dict[str, Handler]:
@@ -72,6 +75,22 @@ class BackupApi:
 
     async def list_backups(self, request: Request) -> Response:
         _, organization, serializer = self._admin_list_access(request)
+        scope = request.scope
+        # Same request, same lists: the same bytes (the links depend on the URL and Host too).
+        key = (organization, serializer, scope["scheme"], tuple(scope.get("server") or ()), scope["root_path"],
+               scope["path"], scope["query_string"], _host(scope["headers"]))
+        version = self.store.version() if hasattr(self.store, "version") else None
+        cached = self._pages.get(key)
+        if cached is not None and version is not None and cached[0] == version:
+            return json_bytes(cached[1])
+        body = self._page(request, organization, serializer)
+        if version is not None and len(body) <= PAGE_CACHE_MAX_BODY:
+            if len(self._pages) >= PAGE_CACHE_ENTRIES:
+                self._pages.clear()
+            self._pages[key] = (version, body)
+        return json_bytes(body)
+
+    def _page(self, request: Request, organization: str, serializer: str) -> bytes:
         query = request.query_params
         size = page_size(query.get("page_size"), self.default_page_size, self.max_page_size)
         count = self.store.count(organization)
@@ -79,19 +98,18 @@ class BackupApi:
             page = paginate(query.get("page"), size, count)
         except InvalidPage:
             raise self.errors.error("invalid_page") from None
-        url = str(request.url)
+        links = PageLinks(str(request.url)) if page.num_pages > 1 else None
         envelope = {
             "page_size": size,
             "page_number": page.number,
             "page_count": page.num_pages,
             "count": count,
-            "next": next_link(url, page),
-            "previous": previous_link(url, page),
+            "next": links.next(page) if links else None,
+            "previous": links.previous(page) if links else None,
             "add_permission": True,  # only Admins get this far, and Admins may create
         }
         entries = self.store.slice(organization, page.start, page.stop)
-        body = self.serializers.render_page(envelope, [entry.rendered[serializer] for entry in entries])
-        return json_bytes(body)
+        return self.serializers.render_page(envelope, [entry.rendered[serializer] for entry in entries])
 
     async def create_backup(self, request: Request) -> Response:
         _, organization, _ = self._admin_list_access(request)
@@ -107,3 +125,10 @@ class BackupApi:
         if role != ADMIN:
             raise self.errors.error("permission_denied")
         return json_bytes(entry.rendered[DETAIL_SERIALIZER])
+
+
+def _host(headers: list[tuple[bytes, bytes]]) -> bytes | None:
+    for name, value in headers:
+        if name == b"host":
+            return value
+    return None

@@ -32,6 +32,7 @@ NOT_FOUND = "Not found."
 METHOD_NOT_ALLOWED = 'Method "{method}" not allowed.'
 MOVED_PERMANENTLY = "Moved permanently to {location}"
 BAD_REQUEST_PATH = "Malformed request path."
+BAD_REQUEST = "Malformed request."  # what the HTTP parser refused (see protocol.py)
 
 # DRF sends this with every 401 when TokenAuthentication is the first authenticator.
 AUTHENTICATE_HEADERS = {"WWW-Authenticate": "Token"}

@@ -3,6 +3,7 @@
     MockServerError
     ├── SpecError        openapi.yaml is missing, malformed or lacks what the mock needs
     ├── FixtureError     a fixture file or entry does not follow the spec (names file and entry)
+    ├── StateError       the --state file cannot be read or written (names the file)
     └── ApiError         an error answer to a client (status, JSON body, headers)
 """
 
@@ -19,6 +20,10 @@ class SpecError(MockServerError):
 
 class FixtureError(MockServerError):
     """A fixture file or entry is invalid; the message names the file and the entry."""
+
+
+class StateError(MockServerError):
+    """The persisted state file is unreadable, malformed or cannot be written."""
 
 
 class ApiError(MockServerError):

@@ -92,15 +92,40 @@ def remove_query_param(url: str, key: str) -> str:
     return parse.urlunsplit((scheme, netloc, path, query, fragment))
 
 
+class PageLinks:
+    """DRF's next/previous links for one request, its URL parsed once (not once per link).
+
+    Same result as replace_query_param / remove_query_param: the other parameters keep their
+    values in order, keys sorted, `page` set to the number or dropped for page 1.
+    """
+
+    def __init__(self, url: str, key: str = "page") -> None:
+        scheme, netloc, path, query, fragment = parse.urlsplit(url)
+        grouped = parse.parse_qs(query, keep_blank_values=True)
+        grouped.pop(key, None)
+        keys = sorted(grouped)
+        self._before = parse.urlencode([(k, grouped[k]) for k in keys if k < key], doseq=True)
+        self._after = parse.urlencode([(k, grouped[k]) for k in keys if k > key], doseq=True)
+        self._parts = (scheme, netloc, path, fragment)
+        self._key = parse.quote_plus(key)
+
+    def url(self, number: int | None) -> str:
+        parts = [self._before, f"{self._key}={number}" if number is not None else "", self._after]
+        scheme, netloc, path, fragment = self._parts
+        return parse.urlunsplit((scheme, netloc, path, "&".join(part for part in parts if part), fragment))
+
+    def next(self, page: Page) -> str | None:
+        return self.url(page.number + 1) if page.has_next else None
+
+    def previous(self, page: Page) -> str | None:
+        if not page.has_previous:
+            return None
+        return self.url(None if page.number - 1 == 1 else page.number - 1)
+
+
 def next_link(url: str, page: Page) -> str | None:
-    if not page.has_next:
-        return None
-    return replace_query_param(url, "page", page.number + 1)
+    return PageLinks(url).next(page)
 
 
 def previous_link(url: str, page: Page) -> str | None:
-    if not page.has_previous:
-        return None
-    if page.number - 1 == 1:
-        return remove_query_param(url, "page")
-    return replace_query_param(url, "page", page.number - 1)
+    return PageLinks(url).previous(page)

@@ -20,6 +20,17 @@ class Settings:
     fixtures_dir: Path = DEFAULT_FIXTURES_DIR
     spec_path: Path = DEFAULT_SPEC_PATH
     cors_origins: tuple[str, ...] = ("*",)
+    # Frontend features (issue 4); every default keeps the hot path as it was, but the journal.
+    dynamic: bool = False  # answer reads with generated data (also per request: Prefer: dynamic=true)
+    dynamic_count: int = 1000  # generated backups per organization
+    seed: int | None = None  # dynamic data's seed; None picks one at start-up (printed)
+    latency: tuple[float, float] | None = None  # seconds, (low, high) of a uniform draw
+    create_delay: float = 0.0  # seconds before a created backup shows in the list
+    journal_size: int = 1000  # requests kept by GET /__mock/requests; 0 turns the journal off
+    access_log: bool = False  # one line per request on stdout (the CLI turns it on)
+    watch_fixtures: bool = False  # reload the fixture files when they change (the CLI turns it on)
+    state_path: Path | None = None  # persist created backups in this JSON file
+    control_from_anywhere: bool = False  # /__mock/* answer non-loopback clients too
 
     @property
     def base_url(self) -> str:

@@ -1,0 +1,181 @@
+"""The request journal, the console log line and the control plane's loopback rule."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from mockserver.app import create_app
+from mockserver.control import check_no_shadowing, is_loopback
+from mockserver.exceptions import SpecError
+from mockserver.journal import AccessLog, redact_header, redact_query
+from mockserver.settings import Settings
+from mockserver.spec import Spec
+from tests.frontend_server import free_port, running
+from tests.urls import detail_url, list_url
+
+pytestmark = pytest.mark.integration
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def mock():
+    with running(Settings(journal_size=5)) as server:
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def clean(mock):
+    mock.request("POST", "/__mock/reset")
+    mock.request("DELETE", "/__mock/requests")
+
+
+def test_journal_lists_requests_newest_first_with_tokens_redacted(mock):
+    org, admin_token = mock.creds["org_sid"], mock.creds["admin_token"]
+    mock.request("GET", list_url(org) + "?page=2&page_size=3", {"Authorization": f"Token {admin_token}", "X-Trace": "a"})
+    mock.request("POST", list_url(org, "detail"), {"token": mock.creds["member_token"]})
+    mock.request("GET", detail_url("xxx") + "?token=secret", {"Authorization": f"Bearer {admin_token}"})
+    mock.request("GET", "/no/such/path")
+    journal = mock.request("GET", "/__mock/requests")
+    assert journal.status_code == 200
+    body = journal.json()
+    assert body["size"] == 5 and body["count"] == 4
+    first, second, third, fourth = body["requests"][::-1]  # oldest first here
+    assert (first["method"], first["path"], first["query"], first["status"]) == ("GET", list_url(org), "page=2&page_size=3", 200)
+    assert first["params"] == {"page": "2", "page_size": "3"}
+    assert first["headers"]["authorization"] == "Token <redacted>" and first["headers"]["x-trace"] == "a"
+    assert first["user"] == "Ada Admin"
+    assert (second["method"], second["status"], second["headers"]["token"], second["user"]) == ("POST", 403, "<redacted>", "Max Member")
+    assert third["headers"]["authorization"] == "Bearer <redacted>" and third["query"] == "token=%3Credacted%3E"
+    assert third["status"] == 406 and fourth["status"] == 404 and fourth["user"] is None
+    assert first["time"].endswith("Z") and first["duration_ms"] >= 0
+    assert admin_token not in journal.text and mock.creds["member_token"] not in journal.text and "secret" not in journal.text
+    assert mock.request("GET", "/__mock/requests?limit=1").json()["requests"] == [fourth]
+
+
+def test_journal_is_a_bounded_ring_and_can_be_cleared(mock):
+    for page in range(1, 8):
+        mock.request("GET", list_url(mock.creds["org_sid"]) + f"?page={page}", mock.admin())
+    body = mock.request("GET", "/__mock/requests").json()
+    assert body["count"] == 5
+    assert [entry["params"]["page"] for entry in body["requests"]] == ["7", "6", "5", "4", "3"]
+    assert mock.request("DELETE", "/__mock/requests").json() == {"detail": "Request journal cleared."}
+    assert mock.request("GET", "/__mock/requests").json()["requests"] == []
+    assert mock.request("GET", "/__mock/requests?limit=x").status_code == 400
+
+
+def test_the_mock_own_endpoints_are_not_journaled(mock):
+    for path in ("/docs", "/openapi.json", "/__mock/requests"):
+        mock.request("GET", path)
+    mock.request("POST", "/__mock/reset")
+    assert mock.request("GET", "/__mock/requests").json()["count"] == 0
+
+
+def test_journal_off():
+    with running(Settings(journal_size=0)) as mock:
+        mock.request("GET", detail_url("xxx"))
+        assert mock.request("GET", "/__mock/requests").json() == {"size": 0, "count": 0, "requests": []}
+
+
+def test_redaction_helpers():
+    assert redact_header(b"authorization", b"Token abc") == "Token <redacted>"
+    assert redact_header(b"authorization", b"abc") == "<redacted>"
+    assert redact_header(b"cookie", b"a=b") == "<redacted>"
+    assert redact_header(b"accept", b"*/*") == "*/*"
+    assert redact_query(b"page=2&api_key=k&Token=t") == "page=2&api_key=%3Credacted%3E&Token=%3Credacted%3E"
+    assert redact_query(b"page=2&page_size=3") == "page=2&page_size=3"
+
+
+def test_log_line_is_concise_coloured_only_when_asked_and_without_tokens():
+    record = (time.time(), "GET", "/v1/organizations/backup/detail/xxx/", b"token=abc&page=2",
+              [(b"authorization", b"Token abc")], 406, 0.0123)
+    plain = AccessLog(io.StringIO(), colour=False).line(record)
+    assert "\x1b[" not in plain and "abc" not in plain
+    assert plain.split()[1:] == ["GET", "406", "/v1/organizations/backup/detail/xxx/?token=%3Credacted%3E&page=2", "12.3ms"]
+    coloured = AccessLog(io.StringIO(), colour=True).line(record)
+    assert "\x1b[33m406\x1b[0m" in coloured
+    assert AccessLog(io.StringIO()).colour is False  # not a terminal
+
+
+def test_console_prints_one_line_per_request(tmp_path):
+    port = free_port()
+    env = {**os.environ, "NO_COLOR": "1"}
+    process = subprocess.Popen([sys.executable, "-m", "mockserver", "--port", str(port), "--no-watch"],
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                httpx.get(url + "/__mock/requests")
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "the mock did not start"
+                time.sleep(0.1)
+        token = "24e0f0dec7c098cb5d29018d08de4555b73f3b21"
+        httpx.get(url + list_url("ehkn0a40x1glqvAFKP") + "?page=2", headers={"Authorization": f"Token {token}"})
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=20)[0]
+    lines = [line for line in output.splitlines() if re.match(r"\d\d:\d\d:\d\d\.\d{3} .*/organizations/", line)]
+    assert len(lines) == 1, output
+    assert lines[0].split()[1:4] == ["GET", "200", "/v1/organizations/backup/list/organization/ehkn0a40x1glqvAFKP/list/?page=2"]
+    assert token not in lines[0] and "\x1b[" not in output
+
+
+# -- control plane ------------------------------------------------------------------------
+
+
+def control_call(app, client_host: str, method: str, path: str) -> httpx.Response:
+    async def go() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app, client=(client_host, 50000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://mock") as client:
+            return await client.request(method, path)
+
+    return asyncio.run(go())
+
+
+@pytest.mark.parametrize("method, path", [("POST", "/__mock/reset"), ("GET", "/__mock/requests"), ("DELETE", "/__mock/requests")])
+def test_control_plane_answers_loopback_only(method, path):
+    app = create_app(Settings())
+    refused = control_call(app, "192.0.2.10", method, path)
+    assert refused.status_code == 403
+    assert "--control-from-anywhere" in refused.json()["detail"]
+    for host in ("127.0.0.1", "127.8.9.10", "::1", "::ffff:127.0.0.1"):
+        assert control_call(app, host, method, path).status_code == 200, host
+    # the API itself answers anyone
+    assert control_call(app, "192.0.2.10", "GET", detail_url("xxx")).status_code == 401
+    anywhere = create_app(Settings(control_from_anywhere=True))
+    assert control_call(anywhere, "192.0.2.10", method, path).status_code == 200
+
+
+def test_forwarded_for_cannot_pose_as_someone_else(mock):
+    # uvicorn runs without proxy headers: the TCP peer (loopback here) decides, not the header
+    response = mock.request("GET", "/__mock/requests", {"X-Forwarded-For": "192.0.2.10"})
+    assert response.status_code == 200
+    assert mock.request("GET", "/__mock/requests", {"X-Forwarded-For": "batch"}).status_code == 200
+
+
+def test_is_loopback():
+    assert is_loopback({"client": ("127.0.0.1", 1)}) and is_loopback({"client": None})
+    assert not is_loopback({"client": ("batch", 1)}) and not is_loopback({"client": ("10.0.0.1", 1)})
+
+
+def test_no_api_path_may_shadow_the_mock_own_paths():
+    spec = Spec.load()
+    check_no_shadowing(spec, ("", "/v1"))
+    document = {**spec.document, "paths": {**spec.document["paths"], "/__mock/reset": {"post": {"operationId": "evil", "responses": {}}}}}
+    with pytest.raises(SpecError, match="would hide the mock's /__mock"):
+        check_no_shadowing(Spec(document), ("", "/v1"))
+    document["paths"] = {"/docs": {"get": {"operationId": "docs", "responses": {}}}}
+    with pytest.raises(SpecError, match="/docs"):
+        check_no_shadowing(Spec(document), ("",))

@@ -1,0 +1,161 @@
+"""Live fixtures (reload on edit, previous state kept on a bad edit) and `--state FILE` persistence."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from mockserver.app import create_app
+from mockserver.exceptions import StateError
+from mockserver.fixtures import DEFAULT_FIXTURES_DIR
+from mockserver.settings import Settings
+from tests.frontend_server import running
+from tests.urls import detail_url, list_url
+
+pytestmark = pytest.mark.integration
+
+NEW_TOKEN = "0123456789abcdef0123456789abcdef01234567"
+NEW_USER = f"""
+  - name: Nora New
+    token: {NEW_TOKEN}
+    memberships:
+      - organization: wqtz0a40x4kDmRb8Hs
+        role: Admin
+"""
+NEW_BACKUP = """
+  - organization: wqtz0a40x4kDmRb8Hs
+    sid: newb0a40xAbCdEfGhIj
+    name: "20261120031600.gz"
+    description: Data backup on 20261120031600
+    database_size: 1.2 MB
+    date_created: "2026-11-20T03:16:41.000000Z"
+    change_permission: false
+"""
+BAD_BACKUP = NEW_BACKUP.replace("1.2 MB", "1.2MB")
+
+
+@pytest.fixture
+def fixtures_dir(tmp_path: Path) -> Path:
+    target = tmp_path / "fixtures"
+    shutil.copytree(DEFAULT_FIXTURES_DIR, target)
+    return target
+
+
+def eventually(check, what: str, touch=None, timeout: float = 15.0):
+    """Wait until check() is true; `touch` is redone every second (the watcher may start late)."""
+    deadline, next_touch = time.monotonic() + timeout, time.monotonic() + 1
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        if touch is not None and time.monotonic() > next_touch:
+            touch()
+            next_touch = time.monotonic() + 1
+        time.sleep(0.05)
+
+
+def test_editing_a_fixture_reloads_it_and_a_bad_edit_keeps_the_previous(fixtures_dir: Path, capsys):
+    users, backups = fixtures_dir / "users.yaml", fixtures_dir / "backups.yaml"
+    original_users, original_backups = users.read_text(), backups.read_text()
+    with running(Settings(fixtures_dir=fixtures_dir, watch_fixtures=True)) as mock:
+        empty = mock.creds["empty_org_sid"]
+        new_admin = {"Authorization": f"Token {NEW_TOKEN}"}
+        created = mock.request("POST", list_url(mock.creds["org_sid"], "detail"), mock.admin()).json()
+        assert mock.request("GET", list_url(empty), new_admin).status_code == 401
+
+        def edit() -> None:
+            users.write_text(original_users + NEW_USER)
+            backups.write_text(original_backups + NEW_BACKUP)
+
+        edit()
+        eventually(lambda: mock.request("GET", list_url(empty), new_admin).status_code == 200
+                   and mock.request("GET", list_url(empty), new_admin).json()["count"] == 1, "the reload", edit)
+        assert "fixtures reloaded from" in capsys.readouterr().out
+        # the backup created before the reload is still there
+        assert mock.request("GET", detail_url(created["sid"]), mock.admin()).json() == created
+        assert mock.app.state.mock.fixtures.users[-1].name == "Nora New"
+
+        backups.write_text(original_backups + BAD_BACKUP)
+        seen: list[str] = []
+
+        def reported() -> bool:
+            seen.append(capsys.readouterr().err)
+            return "fixtures NOT reloaded" in "".join(seen)
+
+        eventually(reported, "the error message", lambda: backups.write_text(original_backups + BAD_BACKUP + "\n"))
+        message = "".join(seen)
+        entry = original_backups.count("- organization:") + 1
+        assert f"backups.yaml: entry {entry} (sid 'newb0a40xAbCdEfGhIj')" in message and "1.2MB" in message
+        assert mock.request("GET", list_url(empty), new_admin).json()["count"] == 1  # still the previous fixtures
+
+        assert mock.request("POST", "/__mock/reset").status_code == 200  # back to the fixtures last loaded
+        assert mock.request("GET", detail_url(created["sid"]), mock.admin()).status_code == 406
+        assert mock.request("GET", list_url(empty), new_admin).json()["count"] == 1
+
+        def fix() -> None:  # a valid set again, without the new user
+            users.write_text(original_users)
+            backups.write_text(original_backups)
+
+        fix()
+        eventually(lambda: mock.request("GET", list_url(empty), new_admin).status_code == 401, "the user's removal", fix)
+        assert mock.request("GET", list_url(empty), {"Authorization": f"Token {mock.creds['empty_token']}"}).json()["count"] == 0
+
+
+def saved(path: Path) -> list[dict]:
+    document = json.loads(path.read_text())
+    assert document["format"] == "labii-backup-mock/state" and document["version"] == 1
+    return document["backups"]
+
+
+def test_state_file_keeps_created_backups_across_restarts(tmp_path: Path):
+    state = tmp_path / "state.json"
+    with running(Settings(state_path=state)) as mock:
+        org = mock.creds["org_sid"]
+        count = mock.request("GET", list_url(org), mock.admin()).json()["count"]
+        created = [mock.request("POST", list_url(org, "detail"), mock.admin()).json() for _ in range(2)]
+        assert [entry["sid"] for entry in saved(state)] == [backup["sid"] for backup in created]
+        assert saved(state)[0] == {"organization": org, **created[0]}
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["state.json"]  # no temporary file left
+
+    with running(Settings(state_path=state)) as mock:
+        assert mock.app.state.mock.restored == 2
+        page = mock.request("GET", list_url(org), mock.admin()).json()
+        assert page["count"] == count + 2 and page["results"][:2] == created[::-1]
+        assert mock.request("GET", detail_url(created[0]["sid"]), mock.admin()).json() == created[0]
+        mock.request("POST", "/__mock/reset")
+        assert saved(state) == []
+
+
+def test_state_entries_of_unknown_organizations_are_dropped_with_a_warning(tmp_path: Path, capsys):
+    state = tmp_path / "state.json"
+    good = {"organization": "ehkn0a40x1glqvAFKP", "sid": "keep0a40xAbCdEfGhIj", "name": "20261125031600.gz",
+            "description": "Data backup on 20261125031600", "database_size": "50.1 MB",
+            "date_created": "2026-11-25T03:16:41.000000Z", "change_permission": False}
+    gone = {**good, "organization": "gone0a40x1glqvAFKP", "sid": "gone0a40xAbCdEfGhIj"}
+    state.write_text(json.dumps({"format": "labii-backup-mock/state", "version": 1, "backups": [good, gone]}))
+    app = create_app(Settings(state_path=state))
+    assert app.state.mock.restored == 1
+    assert app.state.mock.store.get("keep0a40xAbCdEfGhIj") is not None
+    assert "entry 2 (sid 'gone0a40xAbCdEfGhIj') dropped" in capsys.readouterr().err
+    assert [entry["sid"] for entry in saved(state)] == ["keep0a40xAbCdEfGhIj"]
+
+
+@pytest.mark.parametrize("content, message", [
+    ("{not json", "not valid JSON"),
+    ('{"backups": []}', "not a state file of this mock"),
+    (json.dumps({"format": "labii-backup-mock/state", "backups": [{"organization": "ehkn0a40x1glqvAFKP", "sid": "x"}]}),
+     "entry 1"),
+])
+def test_a_bad_state_file_stops_the_mock_with_its_name(tmp_path: Path, content: str, message: str):
+    state = tmp_path / "state.json"
+    state.write_text(content)
+    with pytest.raises(StateError, match=message) as error:
+        create_app(Settings(state_path=state))
+    assert str(state) in str(error.value)
+
+
+def test_an_unwritable_state_file_stops_the_mock(tmp_path: Path):
+    with pytest.raises(StateError, match="cannot write"):
+        create_app(Settings(state_path=tmp_path / "missing-folder" / "state.json"))

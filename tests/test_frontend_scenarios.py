@@ -1,0 +1,187 @@
+"""Scenarios on demand against a running mock: `Prefer: code / example / dynamic`, `--dynamic`, `--seed`.
+
+Every answer is checked against openapi.yaml with the suite's independent validator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from mockserver.settings import Settings
+from mockserver.spec import Spec
+from tests.frontend_server import running
+from tests.spec_validation import assert_conforms
+from tests.urls import detail_url, list_url
+
+pytestmark = pytest.mark.integration
+
+SPEC = Spec.load()
+
+
+@pytest.fixture(scope="module")
+def mock():
+    with running(Settings(seed=7, dynamic_count=57)) as server:
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def reset(mock):
+    mock.request("POST", "/__mock/reset")
+
+
+def call(mock, operation_id: str, headers: dict[str, str] | None = None, query: str = ""):
+    org = mock.creds["org_sid"]
+    method, path = {
+        "listBackups": ("GET", list_url(org)),
+        "createBackup": ("POST", list_url(org, "detail")),
+        "getBackup": ("GET", detail_url("xxx")),
+    }[operation_id]
+    return mock.request(method, path + query, headers)
+
+
+@pytest.mark.parametrize("operation_id", ["listBackups", "createBackup", "getBackup"])
+def test_every_documented_status_and_example_without_credentials(mock, operation_id):
+    operation = SPEC.operation(operation_id)
+    for status in operation.statuses:
+        examples = SPEC.response_examples(operation_id, status)
+        response = call(mock, operation_id, {"Prefer": f"code={status}"})
+        assert response.status_code == int(status)
+        first = next(iter(examples))
+        assert response.json() == examples[first]
+        assert response.headers["preference-applied"] == f"code={status}, example={first}"
+        assert_conforms(operation_id, response.status_code, response.headers, response.content)
+        for name, value in examples.items():
+            for prefer in (f"code={status}, example={name}", f'example="{name}"; delay=0ms'):
+                response = call(mock, operation_id, {"Prefer": prefer})
+                assert response.json() == value, prefer
+                assert_conforms(operation_id, response.status_code, response.headers, response.content)
+
+
+def test_prism_examples_from_the_issue(mock):
+    response = call(mock, "listBackups", {"Prefer": "code=406"})
+    assert (response.status_code, response.json()) == (406, {"detail": "Wrong id - the provided sid is not correct"})
+    for prefer in ("code=406, example=wrongLevel", "example=wrongLevel"):
+        response = call(mock, "listBackups", {"Prefer": prefer})
+        assert response.status_code == 406
+        assert response.json() == {"detail": "Wrong level - the provided level is not acceptable"}
+    response = call(mock, "getBackup", {"Prefer": "code=401"})
+    assert response.headers["www-authenticate"] == "Token"
+
+
+def test_a_forced_answer_changes_nothing(mock):
+    before = call(mock, "listBackups", mock.admin()).json()["count"]
+    forced = call(mock, "createBackup", {**mock.admin(), "Prefer": "code=201"})
+    assert forced.status_code == 201 and forced.json()["sid"] == "xxx"
+    assert call(mock, "listBackups", mock.admin()).json()["count"] == before
+
+
+def test_undocumented_code_is_a_clear_400(mock):
+    response = call(mock, "getBackup", {"Prefer": "code=404"})
+    assert response.status_code == 400
+    body = response.json()
+    assert body["detail"] == "Prefer: code=404 is not documented for getBackup; documented codes: 200, 401, 403, 406."
+    assert list(body["documented"]) == ["200", "401", "403", "406"]
+    assert body["documented"]["406"] == ["wrongId"]
+
+
+@pytest.mark.parametrize("prefer, message", [
+    ("code=teapot", "code must be a status code, not 'teapot'"),
+    ("code=406, example=invalidToken", "example=invalidToken is not documented for listBackups 406"),
+    ("example=nothing", "example=nothing is not documented for listBackups"),
+    ("delay=2", "needs a unit"),
+    ("delay=soon", "is not a duration"),
+    ("dynamic=maybe", "dynamic must be true or false"),
+])
+def test_bad_preferences_are_400_with_the_reason(mock, prefer, message):
+    response = call(mock, "listBackups", {**mock.admin(), "Prefer": prefer})
+    assert response.status_code == 400
+    assert message in response.json()["detail"]
+
+
+def test_unknown_preferences_are_ignored(mock):
+    response = call(mock, "listBackups", {**mock.admin(), "Prefer": "return=minimal, respond-async"})
+    assert response.status_code == 200
+    assert "preference-applied" not in response.headers
+    assert_conforms("listBackups", 200, response.headers, response.content)
+
+
+def test_normal_checks_still_apply_to_a_delay_or_dynamic_request(mock):
+    response = call(mock, "listBackups", {"Prefer": "dynamic=true, delay=1ms"})
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Token"
+    assert response.headers["preference-applied"] == "delay=1ms, dynamic=true"
+
+
+def walk(mock, headers, page_size=10):
+    """Every page of the organization's list; returns all results."""
+    results, page, count = [], 1, None
+    while True:
+        response = call(mock, "listBackups", headers, f"?page={page}&page_size={page_size}")
+        assert_conforms("listBackups", response.status_code, response.headers, response.content)
+        body = response.json()
+        count = body["count"]
+        results += body["results"]
+        if body["next"] is None:
+            return results, count
+        page += 1
+
+
+def test_dynamic_data_is_paged_conforming_and_readable_by_sid(mock):
+    dynamic = {**mock.admin(), "Prefer": "dynamic=true"}
+    results, count = walk(mock, dynamic, page_size=10)
+    assert count == 57 and len(results) == 57 and len({item["sid"] for item in results}) == 57
+    dates = [item["date_created"] for item in results]
+    assert dates == sorted(dates, reverse=True)
+    for item in results:
+        assert item["description"] == "Data backup on " + item["name"][:14]
+        assert item["name"][:14] < item["date_created"].replace("-", "").replace("T", "").replace(":", "")[:14]
+    for item in results[:3] + results[-2:]:
+        detail = mock.request("GET", detail_url(item["sid"]), dynamic)
+        assert detail.status_code == 200 and detail.json() == item
+        assert_conforms("getBackup", 200, detail.headers, detail.content)
+    # a generated sid is unknown without dynamic data, like any unknown sid
+    assert mock.request("GET", detail_url(results[0]["sid"]), mock.admin()).status_code == 406
+    # role checks are the normal ones: a Member is refused
+    member = {"Authorization": f"Token {mock.creds['member_token']}", "Prefer": "dynamic=true"}
+    assert call(mock, "listBackups", member).status_code == 403
+
+
+def test_created_backups_come_first_in_dynamic_data(mock):
+    created = call(mock, "createBackup", mock.admin()).json()
+    page = call(mock, "listBackups", {**mock.admin(), "Prefer": "dynamic=true"}).json()
+    assert page["count"] == 58 and page["results"][0] == created
+
+
+def test_same_seed_same_data_other_seed_other_data(mock):
+    headers = {**mock.admin(), "Prefer": "dynamic=true"}
+    first = call(mock, "listBackups", headers, "?page_size=57").json()
+    with running(replace(mock.settings, seed=7, dynamic=True)) as again:
+        assert call(again, "listBackups", again.admin(), "?page_size=57").json()["results"] == first["results"]
+        off = call(again, "listBackups", {**again.admin(), "Prefer": "dynamic=false"}).json()
+        assert off["count"] == call(mock, "listBackups", mock.admin()).json()["count"]
+    with running(replace(mock.settings, seed=8)) as other:
+        results = call(other, "listBackups", headers, "?page_size=57").json()["results"]
+        assert {item["sid"] for item in results}.isdisjoint(item["sid"] for item in first["results"])
+
+
+def test_a_browser_app_on_another_origin_may_send_prefer_and_read_the_answer(mock):
+    origin = {"Origin": "http://localhost:5173"}
+    preflight = mock.request("OPTIONS", list_url(mock.creds["org_sid"]), {
+        **origin, "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "authorization, prefer"})
+    assert preflight.status_code == 200
+    assert "prefer" in preflight.headers["access-control-allow-headers"].lower()
+    response = call(mock, "listBackups", {**origin, "Prefer": "code=403"})
+    assert response.status_code == 403
+    assert "preference-applied" in response.headers["access-control-expose-headers"].lower()
+
+
+def test_command_line_options():
+    from mockserver.cli import build_parser, settings_from
+
+    settings = settings_from(build_parser().parse_args(["--dynamic", "--seed", "42", "--dynamic-count", "5000"]))
+    assert (settings.dynamic, settings.seed, settings.dynamic_count) == (True, 42, 5000)
+    assert settings_from(build_parser().parse_args([])).dynamic is False
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["--dynamic-count", "2000000"])
