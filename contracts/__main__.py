@@ -1,0 +1,7 @@
+"""`python -m contracts`: see contracts.cli."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,132 @@
+"""The kit's HTTP client: guarded, recording every exchange, turning each into a curl line.
+
+Built on `requests` (a schemathesis dependency already). Redirects are not followed, so a
+check sees exactly what the server answered.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import time
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+from urllib.parse import urlencode, urlsplit
+
+import requests
+
+from .errors import ConnectionProblem
+from .guard import RequestGuard
+from .redaction import Redactor
+
+USER_AGENT = "backup-contracts"
+MAX_BODY_SHOWN = 1200
+
+
+@dataclass
+class Exchange:
+    """One request and what came back."""
+
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: bytes | None = None
+    status: int | None = None
+    response_headers: dict[str, str] = field(default_factory=dict)
+    content: bytes = b""
+    elapsed: float = 0.0
+
+    def header(self, name: str) -> str | None:
+        lowered = name.lower()
+        for key, value in self.response_headers.items():
+            if key.lower() == lowered:
+                return value
+        return None
+
+    @property
+    def media_type(self) -> str:
+        return (self.header("content-type") or "").split(";")[0].strip().lower()
+
+    def json(self) -> Any:
+        """The body as JSON, or raises ValueError."""
+        return json.loads(self.content.decode("utf-8"))
+
+    def json_or_none(self) -> Any:
+        try:
+            return self.json()
+        except (ValueError, UnicodeDecodeError):
+            return None
+
+    def text(self, limit: int = MAX_BODY_SHOWN) -> str:
+        text = self.content.decode("utf-8", "replace")
+        return text if len(text) <= limit else text[:limit] + f"... ({len(text)} characters)"
+
+    def curl(self, redact: Redactor) -> str:
+        """A copy-pasteable curl line with credentials masked."""
+        parts = ["curl", "-i", "-X", self.method]
+        for name, value in redact.headers(self.headers).items():
+            if name.lower() not in ("user-agent", "accept"):  # curl's own are as good
+                parts += ["-H", f"{name}: {value}"]
+        if self.body is not None:
+            parts += ["--data-binary", redact(self.body.decode("utf-8", "replace"))]
+        parts.append(redact(self.url))
+        return " ".join(shlex.quote(part) for part in parts)
+
+
+class Client:
+    """Sends the kit's own requests through the guard."""
+
+    def __init__(self, base_url: str, guard: RequestGuard, *, timeout: float = 30.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.guard = guard
+        self.timeout = timeout
+        self.session = requests.Session()
+        self.session.headers.clear()
+        self.sent = 0
+
+    def url(self, path: str, query: Mapping[str, Any] | None = None) -> str:
+        url = self.base_url + path
+        if query:
+            url += "?" + urlencode({key: str(value) for key, value in query.items()})
+        return url
+
+    def origin(self) -> str:
+        parts = urlsplit(self.base_url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    def request(self, method: str, url: str, headers: Mapping[str, str] | None = None,
+                body: bytes | None = None) -> Exchange:
+        """Send one request (raises RequestRefused before sending, ConnectionProblem if no answer)."""
+        sent_headers = {"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})}
+        exchange = Exchange(method.upper(), url, sent_headers, body)
+        self.guard.before(exchange.method)
+        started = time.monotonic()
+        status = None
+        try:
+            response = self.session.request(exchange.method, url, headers=sent_headers, data=body,
+                                            timeout=self.timeout, allow_redirects=False)
+            status = response.status_code
+        except requests.RequestException as exc:
+            raise ConnectionProblem(f"{exchange.method} {urlsplit(url).path}: not sent or no answer "
+                                    f"({type(exc).__name__})") from None
+        finally:
+            self.guard.after(exchange.method, status)
+            self.sent += 1
+        exchange.status = response.status_code
+        exchange.response_headers = dict(response.headers)
+        exchange.content = response.content
+        exchange.elapsed = time.monotonic() - started
+        return exchange
+
+    def get(self, url: str, headers: Mapping[str, str] | None = None) -> Exchange:
+        return self.request("GET", url, headers)
+
+    def post(self, url: str, headers: Mapping[str, str] | None = None, body: bytes | None = None,
+             content_type: str | None = None) -> Exchange:
+        headers = dict(headers or {})
+        if content_type:
+            headers["Content-Type"] = content_type
+        return self.request("POST", url, headers, body)
+
+    def close(self) -> None:
+        self.session.close()

@@ -1,0 +1,85 @@
+"""Console output: progress while the run goes, then the verdict per check and every failure.
+
+Everything printed passes through the run's redactor first.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from typing import TextIO
+
+from . import __version__
+from .options import Options, describe
+from .results import Status
+from .runner import EXIT_NONCONFORMANT, EXIT_OK, RunReport
+
+WORDS = {Status.PASSED: "PASS", Status.FAILED: "FAIL", Status.SKIPPED: "SKIP", Status.ERROR: "ERROR"}
+RULE = "=" * 78
+
+
+class Console:
+    def __init__(self, stream: TextIO | None = None, redact=lambda text: text) -> None:
+        self.stream = stream or sys.stdout
+        self.redact = redact
+
+    def line(self, text: str = "") -> None:
+        self.stream.write(self.redact(text) + "\n")
+        self.stream.flush()
+
+    def progress(self, text: str) -> None:
+        self.line(f"  {text}")
+
+
+def header(console: Console, options: Options) -> None:
+    shown = describe(options)
+    console.line(f"backup-contracts {__version__}: checking {shown['base_url']} against the contract")
+    console.line(f"  seed {options.seed}  max-examples {shown['max_examples']}  writes "
+                 + (f"allowed (at most {shown['max_writes']})" if options.allow_writes else "off (read-only)")
+                 + f"  themes {shown['checks']}")
+
+
+def summary(console: Console, report: RunReport) -> None:
+    console.line(RULE)
+    if report.errors:
+        console.line("The run could not be completed:")
+        for error in report.errors:
+            console.line(f"  {error}")
+    failed = [result for result in report.results if result.status is Status.FAILED]
+    errored = [result for result in report.results if result.status is Status.ERROR]
+    if failed:
+        console.line("FAILURES")
+        for result in failed:
+            console.line(f"--- {result.check_id}: {result.title}")
+            for number, finding in enumerate(result.findings, 1):
+                console.line(f"{number}. " + finding.render(report.seed))
+            for note in result.notes:
+                console.line(f"   note: {note}")
+    for result in errored:
+        console.line(f"--- {result.check_id} could not be completed: {result.reason}")
+    if report.tolerated:
+        console.line("Answers not attributed to the implementation (not counted as failures):")
+        counts = Counter((item.reason, item.operation) for item in report.tolerated)
+        for (reason, operation), count in sorted(counts.items()):
+            console.line(f"  {count} x {operation}: {reason}")
+    if report.notes:
+        console.line("Notes:")
+        for note in report.notes:
+            console.line(f"  {note}")
+    console.line(RULE)
+    if report.results:
+        console.line("Per check:")
+    for result in report.results:
+        extra = f" ({len(result.findings)} problem(s))" if result.findings else (
+            f" ({result.reason.splitlines()[0]})" if result.reason else "")
+        console.line(f"  {WORDS[result.status]:<5} {result.check_id}: {result.title}{extra}")
+    counts = Counter(result.status for result in report.results)
+    cases = sum(report.fuzz_cases.values())
+    console.line(RULE)
+    console.line(f"{counts[Status.PASSED]} passed, {counts[Status.FAILED]} failed, {counts[Status.SKIPPED]} skipped, "
+                 f"{counts[Status.ERROR]} errors in {report.duration:.1f}s; {report.requests} kit requests, "
+                 f"{cases} generated cases, {report.writes_used} write(s); seed {report.seed}")
+    verdict = {EXIT_OK: "CONFORMS: every check passed",
+               EXIT_NONCONFORMANT: "DOES NOT CONFORM: see the failures above"}.get(
+        report.exit_code, "INCOMPLETE: usage or connection error (exit 2)")
+    console.line(verdict + (f" (replay with --seed {report.seed})" if report.exit_code == EXIT_NONCONFORMANT else ""))
