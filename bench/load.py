@@ -1,0 +1,118 @@
+"""Drive a server with wrk (Debian package `wrk`), or a small Python load generator without it.
+
+Both report requests/s, the 50th and 99th percentile latency, and how many answers were not
+2xx/3xx or failed: a run with errors is reported, never silently averaged in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+_DURATION = re.compile(r"^\s*([0-9.]+)(us|ms|s|m)\s*$")
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    errors: int  # non-2xx/3xx answers plus socket errors
+    tool: str
+
+
+def _ms(text: str) -> float:
+    match = _DURATION.match(text)
+    if not match:
+        raise ValueError(f"unexpected wrk duration {text!r}")
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def parse_wrk(output: str) -> LoadResult:
+    percentiles = dict(re.findall(r"^\s+(50|99)(?:\.0+)?%\s+(\S+)\s*$", output, re.M))
+    rps = re.search(r"^Requests/sec:\s+([0-9.]+)", output, re.M)
+    requests = re.search(r"^\s+(\d+) requests in", output, re.M)
+    if not (rps and requests and "50" in percentiles and "99" in percentiles):
+        raise ValueError(f"cannot read wrk's output:\n{output}")
+    errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses:\s+(\d+)", output))
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    if socket_errors:
+        errors += sum(int(n) for n in socket_errors.groups())
+    return LoadResult(float(rps.group(1)), _ms(percentiles["50"]), _ms(percentiles["99"]),
+                      int(requests.group(1)), errors, "wrk")
+
+
+def wrk_available() -> bool:
+    return shutil.which("wrk") is not None
+
+
+def run_wrk(url: str, headers: dict[str, str], threads: int, connections: int, duration: float) -> LoadResult:
+    argv = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(duration))}s", "--latency"]
+    for name, value in headers.items():
+        argv += ["-H", f"{name}: {value}"]
+    done = subprocess.run([*argv, url], capture_output=True, text=True, timeout=duration + 60,
+                          stdin=subprocess.DEVNULL)
+    if done.returncode != 0:
+        raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr.strip()}")
+    return parse_wrk(done.stdout)
+
+
+# -- fallback: asyncio keep-alive clients ---------------------------------------------------------
+
+async def _client(host: str, port: int, request: bytes, stop: float, latencies: list[float], errors: list[int]) -> None:
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        while time.perf_counter() < stop:
+            began = time.perf_counter()
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            status = int(head.split(b" ", 2)[1])
+            length = re.search(rb"(?i)\r\ncontent-length:\s*(\d+)", head)
+            await reader.readexactly(int(length.group(1)) if length else 0)
+            latencies.append((time.perf_counter() - began) * 1000)
+            if status >= 400:
+                errors[0] += 1
+    except (OSError, asyncio.IncompleteReadError, ValueError):
+        errors[0] += 1
+    finally:
+        writer.close()
+
+
+def run_python(url: str, headers: dict[str, str], connections: int, duration: float) -> LoadResult:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    lines = [f"GET {target} HTTP/1.1", f"Host: {parts.netloc}"] + [f"{k}: {v}" for k, v in headers.items()]
+    request = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+    latencies: list[float] = []
+    errors = [0]
+
+    async def main() -> float:
+        began = time.perf_counter()
+        stop = began + duration
+        host, port = parts.hostname or "127.0.0.1", parts.port or 80
+        await asyncio.gather(*(_client(host, port, request, stop, latencies, errors) for _ in range(connections)))
+        return time.perf_counter() - began
+
+    elapsed = asyncio.run(main())
+    latencies.sort()
+    if not latencies:
+        raise RuntimeError(f"no answer from {url}")
+
+    def pick(q: float) -> float:
+        return latencies[min(len(latencies) - 1, int(q * len(latencies)))]
+
+    return LoadResult(len(latencies) / elapsed, pick(0.50), pick(0.99), len(latencies), errors[0], "python")
+
+
+def drive(url: str, headers: dict[str, str], threads: int, connections: int, duration: float) -> LoadResult:
+    if wrk_available():
+        return run_wrk(url, headers, threads, connections, duration)
+    return run_python(url, headers, connections, duration)
