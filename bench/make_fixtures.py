@@ -23,6 +23,8 @@ from pathlib import Path
 
 import yaml
 
+from mockserver.factory import format_size as human_size  # the mock's own size format
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 DATA = Path(__file__).resolve().parent / "data"  # git-ignored
@@ -30,16 +32,8 @@ NEWEST = datetime(2026, 1, 1, 3, 17, tzinfo=timezone.utc)
 HISTORY = timedelta(days=365 * 10)  # spread over ten years, whatever the count
 _HEAD = string.ascii_lowercase + string.digits
 _TAIL = string.ascii_letters + string.digits
-_UNITS = ("B", "KB", "MB", "GB", "TB")
 
 
-def human_size(num_bytes: float) -> str:
-    value = float(num_bytes)
-    for unit in _UNITS:
-        if value < 1024 or unit == _UNITS[-1]:
-            return f"{value:.1f} {unit}"
-        value /= 1024
-    raise AssertionError("unreachable")
 
 
 def primary_organization(directory: Path = FIXTURES) -> str:
