@@ -189,6 +189,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MockServerError as exc:
         print(f"backup-mock: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into `head` and the like: nothing left to say
+        sys.stderr.close()
+        return 0
 
 
 def serve(settings: Settings) -> int:
