@@ -87,7 +87,9 @@ def _read(path: Path, key: str) -> list[Any]:
     return document[key]
 
 
-def _entry(path: Path, index: int, raw: Any, label: str = "") -> str:
+def _entry(path: Path, index: int, raw: Any, key: str) -> str:
+    """`file: entry N (key 'value')`, the way every fixture error names its entry."""
+    label = f"{key} {raw.get(key)!r}" if isinstance(raw, dict) else ""
     name = f" ({label})" if label else ""
     return f"{path}: entry {index + 1}{name}"
 
@@ -96,7 +98,7 @@ def _organizations(path: Path, spec: Spec) -> dict[str, Organization]:
     check_sid = compile_schema(spec.schema("Sid"))
     found: dict[str, Organization] = {}
     for index, raw in enumerate(_read(path, "organizations")):
-        where = _entry(path, index, raw, f"sid {raw.get('sid')!r}" if isinstance(raw, dict) else "")
+        where = _entry(path, index, raw, "sid")
         if not isinstance(raw, dict) or set(raw) - {"sid", "name", "demo"} or not {"sid", "name"} <= set(raw):
             raise FixtureError(f"{where}: expected keys sid, name and optionally demo")
         errors = check_sid(raw["sid"], "sid")
@@ -119,7 +121,7 @@ def _users(path: Path, organizations: dict[str, Organization]) -> tuple[User, ..
     users: list[User] = []
     tokens: set[str] = set()
     for index, raw in enumerate(_read(path, "users")):
-        where = _entry(path, index, raw, f"name {raw.get('name')!r}" if isinstance(raw, dict) else "")
+        where = _entry(path, index, raw, "name")
         if not isinstance(raw, dict) or not {"name", "token", "memberships"} <= set(raw):
             raise FixtureError(f"{where}: expected keys name, token and memberships")
         token = raw["token"]
@@ -156,7 +158,7 @@ def check_backups(
     backups: list[Backup] = []
     sids: set[str] = set()
     for index, raw in enumerate(entries):
-        where = _entry(path, index, raw, f"sid {raw.get('sid')!r}" if isinstance(raw, dict) else "")
+        where = _entry(path, index, raw, "sid")
         if not isinstance(raw, dict):
             raise FixtureError(f"{where}: expected a mapping")
         fields = {key: value for key, value in raw.items() if key != "organization"}
