@@ -83,6 +83,10 @@ class DynamicStore:
 
     # -- the store's interface ----------------------------------------------------------
 
+    def version(self) -> int:
+        """Generated lists follow from the underlying store (and the fixed seed and count)."""
+        return self.store.version()
+
     def count(self, organization: str) -> int:
         if organization not in self.store.fixtures.organizations:
             return 0

@@ -79,12 +79,12 @@ class BackupApi:
         # Same request, same lists: the same bytes (the links depend on the URL and Host too).
         key = (organization, serializer, scope["scheme"], tuple(scope.get("server") or ()), scope["root_path"],
                scope["path"], scope["query_string"], _host(scope["headers"]))
-        version = self.store.version() if hasattr(self.store, "version") else None
+        version = self.store.version()
         cached = self._pages.get(key)
-        if cached is not None and version is not None and cached[0] == version:
+        if cached is not None and cached[0] == version:
             return json_bytes(cached[1])
         body = self._page(request, organization, serializer)
-        if version is not None and len(body) <= PAGE_CACHE_MAX_BODY:
+        if len(body) <= PAGE_CACHE_MAX_BODY:
             if len(self._pages) >= PAGE_CACHE_ENTRIES:
                 self._pages.clear()
             self._pages[key] = (version, body)

@@ -62,11 +62,16 @@ def _same_backups(rec: Recorder, ctx: "KitContext", serializer: str, results: li
                  expected="the same backups, in the same order, whatever the serializer")
 
 
-def check_name(ctx: "KitContext", rec: Recorder) -> None:
-    results = _check_fields(ctx, rec, "name")
+def _check_projection(ctx: "KitContext", rec: Recorder, serializer: str) -> None:
+    """The serializer's fields, and the same backups in the same order as the `list` page."""
+    results = _check_fields(ctx, rec, serializer)
     reference = _page(ctx, rec, "list")[1]
     if results is not None and reference is not None and not rec.failed:
-        _same_backups(rec, ctx, "name", results, reference)
+        _same_backups(rec, ctx, serializer, results, reference)
+
+
+def check_name(ctx: "KitContext", rec: Recorder) -> None:
+    _check_projection(ctx, rec, "name")
 
 
 def check_list(ctx: "KitContext", rec: Recorder) -> None:
@@ -100,10 +105,7 @@ def _documented_values(item: dict[str, Any]) -> str | None:
 
 
 def check_detail_serializer(ctx: "KitContext", rec: Recorder) -> None:
-    results = _check_fields(ctx, rec, "detail")
-    reference = _page(ctx, rec, "list")[1]
-    if results is not None and reference is not None and not rec.failed:
-        _same_backups(rec, ctx, "detail", results, reference)
+    _check_projection(ctx, rec, "detail")
 
 
 def check_page_shape(ctx: "KitContext", rec: Recorder) -> None:
