@@ -93,6 +93,7 @@ class Server:
     log_path: Path | None = None
 
     cwd: Path = ROOT  # python -m mockserver imports the package found here first
+    env: dict[str, str] = field(default_factory=dict)  # added to this process's environment
 
     def start(self, log_dir: Path, timeout: float = 60.0) -> float:
         """Spawn and wait for the first 200; returns the start-up time in seconds."""
@@ -102,7 +103,8 @@ class Server:
         log = self.log_path.open("wb")
         began = time.perf_counter()
         self.process = subprocess.Popen(argv, cwd=self.cwd, stdout=log, stderr=subprocess.STDOUT,
-                                        stdin=subprocess.DEVNULL, start_new_session=True)
+                                        stdin=subprocess.DEVNULL, start_new_session=True,
+                                        env={**os.environ, **self.env})
         log.close()
         deadline = began + timeout
         while True:
@@ -144,12 +146,14 @@ class Server:
 
 
 def mock_server(ready_path: str, headers: dict[str, str], extra: list[str], fixtures: Path | None = None,
-                name: str = "mock", directory: Path = ROOT) -> Server:
-    """The mock from `directory` (the checkout, or a patched copy to compare with it)."""
+                name: str = "mock", directory: Path = ROOT, cache_home: Path | None = None) -> Server:
+    """The mock from `directory` (the checkout, or a patched copy to compare with it);
+    `cache_home` is its XDG_CACHE_HOME, where it keeps large fixture files parsed."""
     argv = [sys.executable, "-m", "mockserver", "--port", "{port}", *extra]
     if fixtures is not None:
         argv += ["--fixtures", str(fixtures)]
-    return Server(name, argv, ready_path, headers, cwd=directory)
+    env = {"XDG_CACHE_HOME": str(cache_home)} if cache_home is not None else {}
+    return Server(name, argv, ready_path, headers, cwd=directory, env=env)
 
 
 def baseline_server(ready_path: str) -> Server:

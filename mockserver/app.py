@@ -19,6 +19,7 @@ from .docs import docs_routes
 from .dynamic import DynamicStore
 from .endpoints import BackupApi
 from .errors import ErrorCatalog
+from .fixture_cache import FixtureCache
 from .fixtures import FixtureSet, load_fixtures
 from .journal import AccessLog, Journal, JournalMiddleware
 from .latency import Latency
@@ -62,7 +63,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     check_no_shadowing(spec, API_PREFIXES)
     catalog = ErrorCatalog.from_spec(spec)
     serializers = Serializers.from_spec(spec)
-    fixtures = load_fixtures(settings.fixtures_dir, spec)
+    cache = FixtureCache(settings.fixture_cache_dir) if settings.fixture_cache_dir else None
+    fixtures = load_fixtures(settings.fixtures_dir, spec, cache)
     store = BackupStore(fixtures, serializers, settings.create_delay)
     restored = StateFile(settings.state_path, spec, store).attach() if settings.state_path else 0
     authenticator = Authenticator(fixtures.users, catalog)
@@ -97,7 +99,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         def reloaded(new: FixtureSet) -> None:
             app.state.mock = replace(app.state.mock, fixtures=new)
 
-        reloader = FixtureReloader(settings.fixtures_dir, spec, store, authenticator, reloaded)
+        reloader = FixtureReloader(settings.fixtures_dir, spec, store, authenticator, reloaded, cache)
     app = Starlette(
         routes=routes,
         middleware=middleware,

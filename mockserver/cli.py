@@ -10,10 +10,11 @@ from typing import Any, Callable, Sequence
 
 from .dynamic import MAX_COUNT
 from .exceptions import MockServerError
+from .fixture_cache import FixtureCache, default_directory
 from .fixtures import DEFAULT_FIXTURES_DIR, FixtureSet, load_fixtures
 from .latency import MAX_DELAY, format_duration, parse_duration, parse_range
 from .models import ADMIN, MEMBER
-from .settings import DEFAULT_HOST, DEFAULT_PORT, Settings
+from .settings import DEFAULT_HEADER_TIMEOUT, DEFAULT_HOST, DEFAULT_PORT, Settings
 from .spec import DEFAULT_SPEC_PATH, Spec
 
 
@@ -24,6 +25,10 @@ def _common(parser: argparse.ArgumentParser) -> None:
                         help="fixture directory (default: the built-in fixtures)")
     parser.add_argument("--spec", type=Path, default=DEFAULT_SPEC_PATH, metavar="FILE",
                         help="OpenAPI file (default: the packaged openapi.yaml)")
+    parser.add_argument("--cache-dir", type=Path, default=default_directory(), metavar="DIR",
+                        help="keep large backup fixture files (1 MiB and more) parsed and checked here, "
+                             "keyed by their content (default: %(default)s)")
+    parser.add_argument("--no-cache", action="store_true", help="parse the fixture files at every start")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,6 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     _common(parser)
     parser.add_argument("--cors-origin", action="append", metavar="ORIGIN", dest="cors_origins",
                         help="allow this browser origin (repeatable); default: any origin")
+    parser.add_argument("--header-timeout", type=_header_timeout, default=DEFAULT_HEADER_TIMEOUT, metavar="TIME",
+                        help="close a connection that has not sent a whole request head within this "
+                             "(default 10s; 0s: never)")
     _frontend(parser)
     sub = parser.add_subparsers(dest="command")
     credentials = sub.add_parser("credentials", help="print the demo credentials of the fixtures")
@@ -59,6 +67,16 @@ def _count(low: int, high: int) -> "Callable[[str], int]":
         return int(text)
 
     return parse
+
+
+def _header_timeout(text: str) -> float:
+    try:
+        value = parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if value > 3600:
+        raise argparse.ArgumentTypeError(f"{text!r} is more than an hour")
+    return value
 
 
 def _frontend(parser: argparse.ArgumentParser) -> None:
@@ -100,6 +118,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         watch_fixtures=not args.no_watch,
         state_path=args.state_path,
         control_from_anywhere=args.control_from_anywhere,
+        fixture_cache_dir=None if args.no_cache else args.cache_dir,
+        header_timeout=args.header_timeout,
     )
 
 
@@ -167,10 +187,10 @@ def uvicorn_config(app: Any, settings: Settings) -> Any:
     """How the CLI serves the app (tests reuse it): no proxy headers, so the TCP peer is the client."""
     import uvicorn
 
-    from .protocol import JsonErrorsProtocol
+    from .protocol import protocol_class
 
     return uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning",
-                          proxy_headers=False, server_header=False, http=JsonErrorsProtocol)
+                          proxy_headers=False, server_header=False, http=protocol_class(settings.header_timeout))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -179,7 +199,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "credentials":
             spec = Spec.load(settings.spec_path)
-            credentials = demo_credentials(settings, load_fixtures(settings.fixtures_dir, spec))
+            cache = FixtureCache(settings.fixture_cache_dir) if settings.fixture_cache_dir else None
+            credentials = demo_credentials(settings, load_fixtures(settings.fixtures_dir, spec, cache))
             if args.json:
                 print(json.dumps(credentials))
             else:

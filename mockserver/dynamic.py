@@ -117,7 +117,7 @@ class DynamicStore:
             if len(self._cache) >= _CACHE_LIMIT:
                 self._cache.clear()
             backup = self.generate(organization, index)
-            entry = self._cache[key] = Entry(backup, self.store.serializers.render(backup))
+            entry = self._cache[key] = Entry(backup, self.store.serializers)
         return entry
 
     def generate(self, organization: str, index: int) -> Backup:

@@ -19,9 +19,10 @@ from typing import Any, Iterator
 import yaml
 
 from .exceptions import FixtureError
+from .fixture_cache import FixtureCache
 from .models import BACKUP_FIELDS, DEMO_TAGS, ROLES, Backup, Organization, User
 from .resources import project_path
-from .schema_check import compile_schema
+from .schema_check import Check, compile_schema
 from .spec import Spec
 
 DEFAULT_FIXTURES_DIR = project_path("fixtures")
@@ -60,23 +61,32 @@ class FixtureSet:
         return next((user for user in self.users if user.role_in(organization_sid) == role), None)
 
 
-def load_fixtures(directory: str | Path, spec: Spec) -> FixtureSet:
+def load_fixtures(directory: str | Path, spec: Spec, cache: FixtureCache | None = None) -> FixtureSet:
+    """`cache`, when given, keeps large backup files parsed and checked across starts."""
     directory = Path(directory)
     if not directory.is_dir():
         raise FixtureError(f"{directory}: fixture directory not found")
     organizations = _organizations(directory / "organizations.yaml", spec)
     users = _users(directory / "users.yaml", organizations)
-    backups = _backups(directory / "backups.yaml", spec, organizations)
+    backups = _backups(directory / "backups.yaml", spec, organizations, cache)
     return FixtureSet(directory, organizations, users, backups)
 
 
-def _read(path: Path, key: str) -> list[Any]:
+def _bytes(path: Path) -> bytes:
     try:
-        with path.open(encoding="utf-8") as handle, _gc_paused():
-            document = yaml.load(handle, Loader=_SAFE_LOADER)  # noqa: S506 - a safe loader
+        return path.read_bytes()
     except FileNotFoundError:
         raise FixtureError(f"{path}: file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
+        raise FixtureError(f"{path}: cannot read ({exc})") from None
+
+
+def _read(path: Path, key: str, content: bytes | None = None) -> list[Any]:
+    content = _bytes(path) if content is None else content
+    try:
+        with _gc_paused():
+            document = yaml.load(content.decode("utf-8"), Loader=_SAFE_LOADER)  # noqa: S506 - a safe loader
+    except UnicodeDecodeError as exc:
         raise FixtureError(f"{path}: cannot read ({exc})") from None
     except yaml.YAMLError as exc:
         raise FixtureError(f"{path}: not valid YAML ({exc})") from None
@@ -146,33 +156,67 @@ def _users(path: Path, organizations: dict[str, Organization]) -> tuple[User, ..
     return tuple(users)
 
 
-def _backups(path: Path, spec: Spec, organizations: dict[str, Organization]) -> tuple[Backup, ...]:
-    return check_backups(path, _read(path, "backups"), spec, organizations)
+def _backups(
+    path: Path, spec: Spec, organizations: dict[str, Organization], cache: FixtureCache | None
+) -> tuple[Backup, ...]:
+    content = _bytes(path)
+    if cache is None or not cache.wants(content):
+        return check_backups(path, _read(path, "backups", content), spec, organizations)
+    key = cache.key(content, spec.schema("Backup"), _SAFE_LOADER.__name__)
+    with _gc_paused():
+        cached = cache.get(key)
+    if cached is not None:
+        try:
+            return check_backups(path, cached, spec, organizations, schema_checked=True)
+        except FixtureError:
+            pass  # damaged by hand: parse the file as if there were no cache
+    entries = _read(path, "backups", content)
+    backups = check_backups(path, entries, spec, organizations)
+    cache.put(key, entries)  # only what passed every check: all of it is plain JSON
+    return backups
 
 
 def check_backups(
-    path: Path, entries: list[Any], spec: Spec, organizations: dict[str, Organization]
+    path: Path, entries: list[Any], spec: Spec, organizations: dict[str, Organization],
+    schema_checked: bool = False,
 ) -> tuple[Backup, ...]:
-    """Backups from raw entries (a fixture file's, or the --state file's), checked the same way."""
+    """Backups from raw entries (a fixture file's, or the --state file's), checked the same way.
+
+    `schema_checked`: the entries come from the fixture cache, where only entries that passed
+    the same `Backup` schema are stored; the checks against the other files still run."""
     check = compile_schema(spec.schema("Backup"))
+    keys = {"organization", *BACKUP_FIELDS}
     backups: list[Backup] = []
     sids: set[str] = set()
     for index, raw in enumerate(entries):
-        where = _entry(path, index, raw, "sid")
-        if not isinstance(raw, dict):
-            raise FixtureError(f"{where}: expected a mapping")
-        fields = {key: value for key, value in raw.items() if key != "organization"}
-        errors = check(fields, "backup")
-        if errors:
-            raise FixtureError(f"{where}: {errors[0]}")
-        if raw.get("organization") not in organizations:
-            raise FixtureError(f"{where}: unknown organization {raw.get('organization')!r}")
-        if raw["sid"] in sids:
-            raise FixtureError(f"{where}: duplicate sid")
-        if raw["description"][-14:] != raw["name"][:14]:
-            raise FixtureError(f"{where}: description and name must carry the same time stamp")
-        if raw["change_permission"] is not False:
-            raise FixtureError(f"{where}: change_permission must be false (backups cannot be changed)")
+        problem = _backup_problem(raw, check, keys if schema_checked else None, organizations, sids)
+        if problem:
+            raise FixtureError(f"{_entry(path, index, raw, 'sid')}: {problem}")
         sids.add(raw["sid"])
         backups.append(Backup(raw["organization"], **{name: raw[name] for name in BACKUP_FIELDS}))
     return tuple(backups)
+
+
+def _backup_problem(
+    raw: Any, check: Check, cached_keys: set[str] | None, organizations: dict[str, Organization], sids: set[str]
+) -> str | None:
+    """What is wrong with one backup entry, or None. `cached_keys`: the entry passed the schema
+    before it was cached, only its keys are looked at again."""
+    if not isinstance(raw, dict):
+        return "expected a mapping"
+    if cached_keys is not None:
+        if raw.keys() != cached_keys:
+            return f"expected keys {', '.join(sorted(cached_keys))}"
+    else:
+        errors = check({key: value for key, value in raw.items() if key != "organization"}, "backup")
+        if errors:
+            return errors[0]
+    if raw.get("organization") not in organizations:
+        return f"unknown organization {raw.get('organization')!r}"
+    if raw["sid"] in sids:
+        return "duplicate sid"
+    if raw["description"][-14:] != raw["name"][:14]:
+        return "description and name must carry the same time stamp"
+    if raw["change_permission"] is not False:
+        return "change_permission must be false (backups cannot be changed)"
+    return None

@@ -29,7 +29,7 @@ class User:
         return self.roles.get(organization_sid)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: 100,000 of them in a large fixture set
 class Backup:
     organization: str
     sid: str

@@ -19,6 +19,7 @@ from typing import Any, AsyncIterator, Callable
 
 from .auth import Authenticator
 from .exceptions import FixtureError
+from .fixture_cache import FixtureCache
 from .fixtures import FILES, FixtureSet, load_fixtures
 from .spec import Spec
 from .store import BackupStore
@@ -34,12 +35,14 @@ class FixtureReloader:
         store: BackupStore,
         authenticator: Authenticator,
         on_reload: Callable[[FixtureSet], None] | None = None,
+        cache: FixtureCache | None = None,
     ) -> None:
         self.directory = Path(directory)
         self.spec = spec
         self.store = store
         self.authenticator = authenticator
         self.on_reload = on_reload
+        self.cache = cache
 
     def reload(self) -> bool:
         """Load the files again; True when the new fixtures are served."""
@@ -48,7 +51,7 @@ class FixtureReloader:
     def load(self) -> FixtureSet | None:
         """The fixtures as the files now say, or None (and the error printed)."""
         try:
-            return load_fixtures(self.directory, self.spec)
+            return load_fixtures(self.directory, self.spec, self.cache)
         except FixtureError as exc:
             print(f"backup-mock: fixtures NOT reloaded, still serving the previous ones: {exc}",
                   file=sys.stderr, flush=True)

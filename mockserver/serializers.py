@@ -2,7 +2,7 @@
 
 The field set of each `serializer` value comes from the spec (`x-serializer-schemas`
 on the serializer parameter); the order of the page's keys comes from the `BackupPage`
-schema. A backup is rendered once per distinct field set when it enters the store.
+schema. A backup is rendered once per distinct field set, the first time it is served.
 """
 
 from __future__ import annotations

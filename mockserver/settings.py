@@ -10,6 +10,7 @@ from .spec import DEFAULT_SPEC_PATH
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4010
+DEFAULT_HEADER_TIMEOUT = 10.0  # seconds for a request's headers (see protocol.py)
 API_PREFIXES = ("", "/v1")  # served at the root and under the production base path
 
 
@@ -31,6 +32,8 @@ class Settings:
     watch_fixtures: bool = False  # reload the fixture files when they change (the CLI turns it on)
     state_path: Path | None = None  # persist created backups in this JSON file
     control_from_anywhere: bool = False  # /__mock/* answer non-loopback clients too
+    fixture_cache_dir: Path | None = None  # keep large backup files parsed here (the CLI turns it on)
+    header_timeout: float = DEFAULT_HEADER_TIMEOUT  # close a connection whose headers take longer; 0: never
 
     @property
     def base_url(self) -> str:

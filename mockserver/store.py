@@ -1,9 +1,9 @@
 """In-memory backups: newest first per organization, found by sid, restorable.
 
 Each organization's backups are kept sorted (date_created descending, then sid) so a page
-is a slice, whatever the collection's size or the page number. Every entry carries its
-pre-rendered JSON. The store runs on the event loop's single thread; nothing awaits while
-it changes, so no lock is needed.
+is a slice, whatever the collection's size or the page number. Every entry renders its
+JSON once, when it is first served. The store runs on the event loop's single thread;
+nothing awaits while it changes, so no lock is needed.
 
 Created backups are remembered apart from the fixtures, so the fixtures can be reloaded
 under them (`replace_fixtures`), they can be saved and restored (`created`, `restore`,
@@ -16,7 +16,6 @@ from __future__ import annotations
 import bisect
 import time
 from collections import deque
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Iterable
 
@@ -29,10 +28,24 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MICROSECOND = timedelta(microseconds=1)
 
 
-@dataclass(frozen=True)
 class Entry:
-    backup: Backup
-    rendered: dict[str, bytes]  # serializer name -> JSON bytes
+    """A stored backup and its JSON per serializer, rendered on first use: a large fixture set
+    starts without rendering 100,000 backups, and only what is served takes memory."""
+
+    __slots__ = ("backup", "_serializers", "_rendered")
+
+    def __init__(self, backup: Backup, serializers: Serializers) -> None:
+        self.backup = backup
+        self._serializers = serializers
+        self._rendered: dict[str, bytes] | None = None
+
+    @property
+    def rendered(self) -> dict[str, bytes]:
+        """serializer name -> JSON bytes"""
+        rendered = self._rendered
+        if rendered is None:
+            rendered = self._rendered = self._serializers.render(self.backup)
+        return rendered
 
 
 def sort_key(entry: Entry) -> tuple[int, str]:
@@ -61,7 +74,7 @@ class BackupStore:
         self._by_org: dict[str, list[Entry]] = {sid: [] for sid in self.fixtures.organizations}
         self._by_sid: dict[str, Entry] = {}
         for backup in self.fixtures.backups:
-            entry = Entry(backup, self.serializers.render(backup))
+            entry = Entry(backup, self.serializers)
             self._by_org[backup.organization].append(entry)
             self._by_sid[backup.sid] = entry
         waiting = {entry.backup.sid for _, entry in self._pending}
@@ -113,7 +126,7 @@ class BackupStore:
                 newest = waiting.backup  # the newest of the organization, listed or not yet
                 break
         backup = new_backup(organization, self._by_sid, newest)
-        entry = Entry(backup, self.serializers.render(backup))
+        entry = Entry(backup, self.serializers)
         if self.create_delay > 0:
             self._pending.append((time.monotonic() + self.create_delay, entry))
         else:
@@ -138,7 +151,7 @@ class BackupStore:
     def restore(self, backups: Iterable[Backup]) -> None:
         """Add backups created by an earlier run (already checked), listed at once."""
         for backup in backups:
-            self._created[backup.sid] = Entry(backup, self.serializers.render(backup))
+            self._created[backup.sid] = Entry(backup, self.serializers)
         self._rebuild()
 
     def replace_fixtures(self, fixtures: FixtureSet) -> list[Backup]:

@@ -82,11 +82,15 @@ class Hang(AssertionError):
 
 @pytest.fixture(scope="module")
 def mock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mock]:
+    yield from _run_mock(tmp_path_factory)
+
+
+def _run_mock(tmp_path_factory: pytest.TempPathFactory, *options: str) -> Iterator[Mock]:
     port = free_port()
     log = tmp_path_factory.mktemp("hardening") / "mock.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "mockserver", "--port", str(port), "--no-watch"],
+            [sys.executable, "-m", "mockserver", "--port", str(port), "--no-watch", *options],
             cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True, env={**os.environ, "NO_COLOR": "1", "PYTHONUNBUFFERED": "1"},
         )
@@ -271,6 +275,89 @@ def test_connection_stays_usable_after_errors(mock: Mock) -> None:
                 received += chunk
             statuses.append(_complete(received)[0])  # type: ignore[index]
     assert statuses == [404, 405, 401, 200]
+
+
+# -- slow clients ---------------------------------------------------------------------------------
+
+HEADER_TIMEOUT = "500ms"
+
+
+@pytest.fixture(scope="module")
+def impatient_mock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mock]:
+    """The mock with a short header deadline, so a slowloris test takes a second, not ten."""
+    yield from _run_mock(tmp_path_factory, "--header-timeout", HEADER_TIMEOUT)
+
+
+def _closed_without_answer(sock: socket.socket) -> bool:
+    """True when the server closes the connection (within TIMEOUT) without sending a byte."""
+    sock.settimeout(TIMEOUT)
+    try:
+        return sock.recv(65536) == b""
+    except ConnectionResetError:
+        return True
+
+
+def _answer(sock: socket.socket) -> int:
+    received = b""
+    sock.settimeout(TIMEOUT)
+    while _complete(received) is None:
+        chunk = sock.recv(65536)
+        assert chunk, "closed before the answer was complete"
+        received += chunk
+    return _complete(received)[0]  # type: ignore[index]
+
+
+def test_a_connection_that_never_sends_a_request_is_closed(impatient_mock: Mock) -> None:
+    with socket.create_connection(("127.0.0.1", impatient_mock.port)) as sock:
+        assert _closed_without_answer(sock)
+
+
+def test_headers_trickled_forever_are_cut_off(impatient_mock: Mock) -> None:
+    """Slowloris: a header line every 100 ms keeps bytes coming but never ends the head."""
+    with socket.create_connection(("127.0.0.1", impatient_mock.port)) as sock:
+        sock.sendall(b"GET /__mock/requests HTTP/1.1\r\nHost: x\r\n")
+        deadline = time.monotonic() + TIMEOUT
+        closed = False
+        while time.monotonic() < deadline and not closed:
+            try:
+                sock.sendall(b"X-Slow: 1\r\n")
+            except (BrokenPipeError, ConnectionResetError):
+                closed = True
+                break
+            if select.select([sock], [], [], 0.1)[0]:
+                closed = _closed_without_answer(sock)
+        assert closed, f"still open after {TIMEOUT} s of trickled headers"
+
+
+def test_the_deadline_applies_to_each_request_on_a_kept_alive_connection(impatient_mock: Mock) -> None:
+    with socket.create_connection(("127.0.0.1", impatient_mock.port)) as sock:
+        sock.sendall(b"GET /__mock/requests?limit=0 HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert _answer(sock) == 200
+        sock.sendall(b"GET /__mock/requests?limit=0 HTTP/1.1\r\n")  # the next head, never finished
+        assert _closed_without_answer(sock)
+
+
+def test_a_slow_head_that_finishes_in_time_is_answered(impatient_mock: Mock) -> None:
+    with socket.create_connection(("127.0.0.1", impatient_mock.port)) as sock:
+        sock.sendall(b"GET /__mock/requests?limit=0 HTTP/1.1\r\n")
+        time.sleep(0.2)
+        sock.sendall(b"Host: x\r\n\r\n")
+        assert _answer(sock) == 200
+        time.sleep(0.7)  # idle between requests past the header deadline: keep-alive's business (5 s)
+        sock.sendall(b"GET /__mock/requests?limit=0 HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert _answer(sock) == 200
+
+
+def test_many_stalled_connections_do_not_block_others_and_are_all_released(impatient_mock: Mock) -> None:
+    stalled = [socket.create_connection(("127.0.0.1", impatient_mock.port)) for _ in range(100)]
+    try:
+        for sock in stalled:
+            sock.sendall(b"GET / HTTP/1.1\r\n")
+        assert send(impatient_mock, b"GET /__mock/requests?limit=0 HTTP/1.1\r\nHost: x").status == 200
+        assert all(_closed_without_answer(sock) for sock in stalled)
+    finally:
+        for sock in stalled:
+            sock.close()
 
 
 # -- concurrency ----------------------------------------------------------------------------------

@@ -9,9 +9,11 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 from starlette.testclient import TestClient
 
 from mockserver.app import create_app
+from mockserver.cli import build_parser, settings_from, uvicorn_config
 from mockserver.settings import Settings
 from tests.conftest import free_port
 from tests.urls import list_url, token
@@ -102,3 +104,15 @@ def test_bad_spec_path_is_a_clear_error(tmp_path):
     result = run_cli("--spec", str(tmp_path / "missing.yaml"))
     assert result.returncode == 2
     assert "missing.yaml: cannot read the spec" in result.stderr
+
+
+def test_header_timeout_option_reaches_the_protocol():
+    parse = build_parser().parse_args
+    assert settings_from(parse([])).header_timeout == 10.0
+    settings = settings_from(parse(["--header-timeout", "250ms"]))
+    config = uvicorn_config(object(), settings)
+    assert config.http.header_timeout == 0.25 and config.proxy_headers is False
+    assert settings_from(parse(["--header-timeout", "0s"])).header_timeout == 0
+    for bad in ("5", "2h", "-1s"):
+        with pytest.raises(SystemExit):
+            parse(["--header-timeout", bad])
