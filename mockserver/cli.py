@@ -184,13 +184,16 @@ def features(settings: Settings, seed: int, restored: int) -> str:
 
 
 def uvicorn_config(app: Any, settings: Settings) -> Any:
-    """How the CLI serves the app (tests reuse it): no proxy headers, so the TCP peer is the client."""
+    """How the CLI serves the app (tests reuse it): no proxy headers, so the TCP peer is the client;
+    no uvicorn access log, the mock prints its own line per request (and uvicorn's would build its
+    line for every request even when its level hides it)."""
     import uvicorn
 
     from .protocol import protocol_class
 
     return uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning",
-                          proxy_headers=False, server_header=False, http=protocol_class(settings.header_timeout))
+                          proxy_headers=False, server_header=False, access_log=False,
+                          http=protocol_class(settings.header_timeout))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
