@@ -601,6 +601,7 @@ def test_schemathesis_finds_no_failure(mock: Mock) -> None:
             errors.append(f"schemathesis stopped: {event.exception!r}")
     _reset(mock)
     unique = sorted(set(failures))
+    print(f"schemathesis: {cases} cases, {len(unique)} distinct failures, {len(errors)} errors")  # shown with -s
     assert not errors, "\n".join(errors)
     assert cases > 0, "schemathesis generated nothing"
     assert not unique, f"{len(unique)} distinct failure(s) over {cases} cases:\n" + "\n".join(unique[:20])
