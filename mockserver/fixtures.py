@@ -4,7 +4,8 @@ A fixture directory holds three YAML files (read with `yaml.safe_load` only):
 `organizations.yaml`, `users.yaml` and `backups.yaml`. Backups are checked against the
 spec's `Backup` schema plus the documented conventions the schema cannot say (the name and
 description share one time stamp; backups cannot be changed). The first problem found
-stops the server with a FixtureError that names the file and the entry.
+stops the server with a FixtureError that names the file and the entry. A large backups file
+that passed once is read back from the fixture cache (fixture_cache.py) instead of parsed.
 """
 
 from __future__ import annotations
