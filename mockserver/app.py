@@ -19,7 +19,6 @@ from .docs import docs_routes
 from .dynamic import DynamicStore
 from .endpoints import BackupApi
 from .errors import ErrorCatalog
-from .fixture_cache import FixtureCache
 from .fixtures import FixtureSet, load_fixtures
 from .journal import AccessLog, Journal, JournalMiddleware
 from .latency import Latency
@@ -63,7 +62,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     check_no_shadowing(spec, API_PREFIXES)
     catalog = ErrorCatalog.from_spec(spec)
     serializers = Serializers.from_spec(spec)
-    cache = FixtureCache(settings.fixture_cache_dir) if settings.fixture_cache_dir else None
+    cache = settings.fixture_cache()
     fixtures = load_fixtures(settings.fixtures_dir, spec, cache)
     store = BackupStore(fixtures, serializers, settings.create_delay)
     restored = StateFile(settings.state_path, spec, store).attach() if settings.state_path else 0

@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from .fixture_cache import FixtureCache
 from .fixtures import DEFAULT_FIXTURES_DIR
 from .spec import DEFAULT_SPEC_PATH
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4010
 DEFAULT_HEADER_TIMEOUT = 10.0  # seconds for a request's headers (see protocol.py)
+MAX_HEADER_TIMEOUT = 3600.0
 API_PREFIXES = ("", "/v1")  # served at the root and under the production base path
 
 
@@ -34,6 +36,9 @@ class Settings:
     control_from_anywhere: bool = False  # /__mock/* answer non-loopback clients too
     fixture_cache_dir: Path | None = None  # keep large backup files parsed here (the CLI turns it on)
     header_timeout: float = DEFAULT_HEADER_TIMEOUT  # close a connection whose headers take longer; 0: never
+
+    def fixture_cache(self) -> FixtureCache | None:
+        return FixtureCache(self.fixture_cache_dir) if self.fixture_cache_dir else None
 
     @property
     def base_url(self) -> str:

@@ -155,3 +155,11 @@ def post_refusable(ctx: "KitContext", rec: Recorder, url: str, headers: dict[str
     except RequestRefused as exc:
         rec.note(f"POST not sent: {exc}")
         return None
+
+
+def expect_refused_post(ctx: "KitContext", rec: Recorder, url: str, headers: dict[str, str], status: int,
+                        message: str, what: str, *, www_authenticate: bool = False) -> None:
+    """A POST a correct server refuses with `status` and `message` (sent only with --allow-writes)."""
+    exchange = post_refusable(ctx, rec, url, headers)
+    if exchange is not None:
+        expect_json_error(rec, exchange, status, message, what, www_authenticate=www_authenticate)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .base import FOREIGN, Check, Recorder, expect_json_error, post_refusable
+from .base import FOREIGN, Check, Recorder, expect_json_error, expect_refused_post
 
 if TYPE_CHECKING:
     from ..context import KitContext
@@ -28,9 +28,8 @@ def check_foreign_list(ctx: "KitContext", rec: Recorder) -> None:
                       "the second organization's last page with the first one's token")
     expect_json_error(rec, ctx.get(ctx.list_url(own_sid), ctx.foreign), 406, message,
                       "the first organization's list with the second one's token")
-    exchange = post_refusable(ctx, rec, ctx.list_url(foreign_sid, "detail"), ctx.admin)
-    if exchange is not None:
-        expect_json_error(rec, exchange, 406, message, "POST to the second organization with the first one's token")
+    expect_refused_post(ctx, rec, ctx.list_url(foreign_sid, "detail"), ctx.admin,
+                        406, message, "POST to the second organization with the first one's token")
 
 
 def check_foreign_detail(ctx: "KitContext", rec: Recorder) -> None:
