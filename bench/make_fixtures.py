@@ -23,7 +23,7 @@ from pathlib import Path
 
 import yaml
 
-from mockserver.factory import format_size as human_size  # the mock's own size format
+from mockserver.data.factory import format_size as human_size  # the mock's own size format
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"

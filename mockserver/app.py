@@ -12,26 +12,26 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .auth import Authenticator
-from .cors import CrossOriginOnly
-from .control import check_no_shadowing, control_routes
-from .docs import docs_routes
-from .dynamic import DynamicStore
-from .endpoints import BackupApi
-from .errors import ErrorCatalog
-from .fixtures import FixtureSet, load_fixtures
-from .journal import AccessLog, Journal, JournalMiddleware
-from .latency import Latency
-from .limits import BodyLimitMiddleware
-from .persistence import StateFile
-from .reload import FixtureReloader
-from .responses import json_response
-from .routing import build_routes, http_exception, not_found
-from .scenarios import APPLIED, Scenarios
-from .serializers import Serializers
-from .settings import API_PREFIXES, Settings
-from .spec import Spec
-from .store import BackupStore
+from mockserver.api.auth import Authenticator
+from mockserver.middleware.cors import CrossOriginOnly
+from mockserver.control.routes import check_no_shadowing, control_routes
+from mockserver.frontend.docs import docs_routes
+from mockserver.data.dynamic import DynamicStore
+from mockserver.api.endpoints import BackupApi
+from mockserver.api.errors import ErrorCatalog
+from mockserver.data.fixtures import FixtureSet, load_fixtures
+from mockserver.control.journal import AccessLog, Journal, JournalMiddleware
+from mockserver.frontend.latency import Latency
+from mockserver.middleware.limits import BodyLimitMiddleware
+from mockserver.store.persistence import StateFile
+from mockserver.frontend.reload import FixtureReloader
+from mockserver.api.responses import json_response
+from mockserver.api.routing import build_routes, http_exception, not_found
+from mockserver.frontend.scenarios import APPLIED, Scenarios
+from mockserver.data.serializers import Serializers
+from mockserver.settings import API_PREFIXES, Settings
+from mockserver.spec.document import Spec
+from mockserver.store.memory import BackupStore
 
 CORS_METHODS = ["GET", "POST", "HEAD", "OPTIONS"]
 CORS_EXPOSED = ["Location", "WWW-Authenticate", "Allow", APPLIED]

@@ -8,14 +8,14 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from .dynamic import MAX_COUNT
-from .exceptions import MockServerError
-from .fixture_cache import default_directory
-from .fixtures import DEFAULT_FIXTURES_DIR, FixtureSet, load_fixtures
-from .latency import MAX_DELAY, format_duration, parse_duration, parse_range
-from .models import ADMIN, MEMBER
-from .settings import DEFAULT_HEADER_TIMEOUT, DEFAULT_HOST, MAX_HEADER_TIMEOUT, DEFAULT_PORT, Settings
-from .spec import DEFAULT_SPEC_PATH, Spec
+from mockserver.data.dynamic import MAX_COUNT
+from mockserver.exceptions import MockServerError
+from mockserver.data.fixture_cache import default_directory
+from mockserver.data.fixtures import DEFAULT_FIXTURES_DIR, FixtureSet, load_fixtures
+from mockserver.frontend.latency import MAX_DELAY, format_duration, parse_duration, parse_range
+from mockserver.data.models import ADMIN, MEMBER
+from mockserver.settings import DEFAULT_HEADER_TIMEOUT, DEFAULT_HOST, MAX_HEADER_TIMEOUT, DEFAULT_PORT, Settings
+from mockserver.spec.document import DEFAULT_SPEC_PATH, Spec
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -179,7 +179,7 @@ def uvicorn_config(app: Any, settings: Settings) -> Any:
     line for every request even when its level hides it)."""
     import uvicorn
 
-    from .protocol import protocol_class
+    from mockserver.protocol import protocol_class
 
     return uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning",
                           proxy_headers=False, server_header=False, access_log=False,
@@ -210,7 +210,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def serve(settings: Settings) -> int:
     import uvicorn
 
-    from .app import create_app
+    from mockserver.app import create_app
 
     app = create_app(settings)
     state = app.state.mock

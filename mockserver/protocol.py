@@ -18,8 +18,8 @@ import json
 from asyncio import TimerHandle
 from typing import Any
 
-from .errors import BAD_REQUEST
-from .settings import DEFAULT_HEADER_TIMEOUT
+from mockserver.api.errors import BAD_REQUEST
+from mockserver.settings import DEFAULT_HEADER_TIMEOUT
 
 try:  # uvicorn[standard]: httptools, what "auto" picks
     from uvicorn.protocols.http.httptools_impl import STATUS_LINE

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .fixture_cache import FixtureCache
-from .fixtures import DEFAULT_FIXTURES_DIR
-from .spec import DEFAULT_SPEC_PATH
+from mockserver.data.fixture_cache import FixtureCache
+from mockserver.data.fixtures import DEFAULT_FIXTURES_DIR
+from mockserver.spec.document import DEFAULT_SPEC_PATH
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4010

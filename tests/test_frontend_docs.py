@@ -9,7 +9,7 @@ import pytest
 import yaml
 from openapi_spec_validator import validate
 
-from mockserver.docs import SWAGGER_UI_VERSION, STATIC_DIR
+from mockserver.frontend.docs import SWAGGER_UI_VERSION, STATIC_DIR
 from tests.frontend_server import running
 from tests.spec_validation import spec_document
 

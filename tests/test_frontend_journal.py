@@ -15,11 +15,11 @@ import httpx
 import pytest
 
 from mockserver.app import create_app
-from mockserver.control import check_no_shadowing, is_loopback
+from mockserver.control.routes import check_no_shadowing, is_loopback
 from mockserver.exceptions import SpecError
-from mockserver.journal import AccessLog, redact_header, redact_query
+from mockserver.control.journal import AccessLog, redact_header, redact_query
 from mockserver.settings import Settings
-from mockserver.spec import Spec
+from mockserver.spec.document import Spec
 from tests.frontend_server import free_port, running
 from tests.urls import detail_url, list_url
 

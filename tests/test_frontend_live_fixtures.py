@@ -11,7 +11,7 @@ import pytest
 
 from mockserver.app import create_app
 from mockserver.exceptions import StateError
-from mockserver.fixtures import DEFAULT_FIXTURES_DIR
+from mockserver.data.fixtures import DEFAULT_FIXTURES_DIR
 from mockserver.settings import Settings
 from tests.frontend_server import running
 from tests.urls import detail_url, list_url

@@ -10,7 +10,7 @@ from dataclasses import replace
 import pytest
 
 from mockserver.settings import Settings
-from mockserver.spec import Spec
+from mockserver.spec.document import Spec
 from tests.frontend_server import running
 from tests.spec_validation import assert_conforms
 from tests.urls import detail_url, list_url

@@ -32,9 +32,9 @@ import pytest
 import yaml
 
 from mockserver.cli import demo_credentials
-from mockserver.fixtures import load_fixtures
+from mockserver.data.fixtures import load_fixtures
 from mockserver.settings import Settings
-from mockserver.spec import Spec
+from mockserver.spec.document import Spec
 from tests.hardening_cases import CASES, Case
 from tests.spec_validation import assert_conforms, operation
 

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-import mockserver.fixtures as fixtures_module
+import mockserver.data.fixtures as fixtures_module
 from mockserver.exceptions import FixtureError
-from mockserver.fixture_cache import FixtureCache, default_directory
-from mockserver.fixtures import DEFAULT_FIXTURES_DIR, load_fixtures
-from mockserver.spec import Spec
+from mockserver.data.fixture_cache import FixtureCache, default_directory
+from mockserver.data.fixtures import DEFAULT_FIXTURES_DIR, load_fixtures
+from mockserver.spec.document import Spec
 
 ROOT = Path(__file__).resolve().parent.parent
 

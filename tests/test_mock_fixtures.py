@@ -11,9 +11,9 @@ import pytest
 import yaml
 
 from mockserver.exceptions import FixtureError
-from mockserver.fixtures import DEFAULT_FIXTURES_DIR, load_fixtures
-from mockserver.models import ADMIN, MEMBER
-from mockserver.spec import Spec
+from mockserver.data.fixtures import DEFAULT_FIXTURES_DIR, load_fixtures
+from mockserver.data.models import ADMIN, MEMBER
+from mockserver.spec.document import Spec
 from tests.spec_validation import spec_document, validate_schema, resolve
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,9 +10,9 @@ from labii_sdk.api_client import APIObject
 from labii_sdk.sdk import LabiiObject
 
 from mockserver.cli import demo_credentials
-from mockserver.fixtures import load_fixtures
+from mockserver.data.fixtures import load_fixtures
 from mockserver.settings import Settings
-from mockserver.spec import Spec
+from mockserver.spec.document import Spec
 from tests.spec_validation import assert_conforms
 from tests.urls import detail_url, list_url
 

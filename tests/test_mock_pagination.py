@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from mockserver.pagination import (
+from mockserver.api.pagination import (
     InvalidPage,
     next_link,
     num_pages,

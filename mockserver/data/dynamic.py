@@ -25,12 +25,12 @@ import string
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from .exceptions import FixtureError, SpecError
-from .factory import format_size, iso_utc, parse_size, time_stamp
-from .fixtures import check_backups
-from .models import Backup, Organization
-from .spec import Spec
-from .store import BackupStore, Entry
+from mockserver.exceptions import FixtureError, SpecError
+from mockserver.data.factory import format_size, iso_utc, parse_size, time_stamp
+from mockserver.data.fixtures import check_backups
+from mockserver.data.models import Backup, Organization
+from mockserver.spec.document import Spec
+from mockserver.store.memory import BackupStore, Entry
 
 _BASE62 = string.digits + string.ascii_letters
 _HEAD = string.ascii_lowercase + string.digits

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .exceptions import ApiError, SpecError
-from .spec import Spec
+from mockserver.exceptions import ApiError, SpecError
+from mockserver.spec.document import Spec
 
 # key -> (status, components/responses entry, example name)
 SPEC_ERRORS: dict[str, tuple[int, str, str]] = {

@@ -18,10 +18,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .exceptions import FixtureError, StateError
-from .fixtures import check_backups
-from .spec import Spec
-from .store import BackupStore
+from mockserver.exceptions import FixtureError, StateError
+from mockserver.data.fixtures import check_backups
+from mockserver.spec.document import Spec
+from mockserver.store.memory import BackupStore
 
 FORMAT = "labii-backup-mock/state"
 VERSION = 1

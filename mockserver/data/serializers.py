@@ -11,9 +11,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from .exceptions import SpecError
-from .models import BACKUP_FIELDS, Backup
-from .spec import Spec
+from mockserver.exceptions import SpecError
+from mockserver.data.models import BACKUP_FIELDS, Backup
+from mockserver.spec.document import Spec
 
 LIST_OPERATION = "listBackups"
 DETAIL_SERIALIZER = "detail"

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .errors import ErrorCatalog
-from .responses import error_response
+from mockserver.api.errors import ErrorCatalog
+from mockserver.api.responses import error_response
 
 MAX_BODY_BYTES = 2_621_440  # the spec's PayloadTooLarge example names the same number
 

@@ -19,12 +19,12 @@ from typing import Any, Iterator
 
 import yaml
 
-from .exceptions import FixtureError
-from .fixture_cache import FixtureCache
-from .models import BACKUP_FIELDS, DEMO_TAGS, ROLES, Backup, Organization, User
-from .resources import project_path
-from .schema_check import Check, compile_schema
-from .spec import Spec
+from mockserver.exceptions import FixtureError
+from mockserver.data.fixture_cache import FixtureCache
+from mockserver.data.models import BACKUP_FIELDS, DEMO_TAGS, ROLES, Backup, Organization, User
+from mockserver.resources import project_path
+from mockserver.data.schema_check import Check, compile_schema
+from mockserver.spec.document import Spec
 
 DEFAULT_FIXTURES_DIR = project_path("fixtures")
 FILES = ("organizations.yaml", "users.yaml", "backups.yaml")

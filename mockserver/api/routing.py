@@ -17,12 +17,12 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import Receive, Scope, Send
 
-from .auth import Authenticator
-from .endpoints import Handler
-from .errors import METHOD_NOT_ALLOWED, MOVED_PERMANENTLY, NOT_FOUND
-from .exceptions import ApiError
-from .responses import error_response, json_response
-from .spec import Spec
+from mockserver.api.auth import Authenticator
+from mockserver.api.endpoints import Handler
+from mockserver.api.errors import METHOD_NOT_ALLOWED, MOVED_PERMANENTLY, NOT_FOUND
+from mockserver.exceptions import ApiError
+from mockserver.api.responses import error_response, json_response
+from mockserver.spec.document import Spec
 
 DRF_METHOD_ORDER = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 RENDERS = ["application/json"]

@@ -8,7 +8,7 @@ import secrets
 import string
 from datetime import datetime, timedelta, timezone
 
-from .models import Backup
+from mockserver.data.models import Backup
 
 _SID_HEAD = string.ascii_lowercase + string.digits
 _SID_TAIL = string.ascii_letters + string.digits

@@ -14,8 +14,8 @@ from typing import Any
 
 import yaml
 
-from .exceptions import SpecError
-from .resources import project_path
+from mockserver.exceptions import SpecError
+from mockserver.resources import project_path
 
 DEFAULT_SPEC_PATH = project_path("openapi.yaml")
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")

@@ -23,8 +23,8 @@ from urllib.parse import parse_qsl, urlencode
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .auth import Authenticator
-from .exceptions import ApiError
+from mockserver.api.auth import Authenticator
+from mockserver.exceptions import ApiError
 
 REDACTED = "<redacted>"
 SECRET_HEADERS = frozenset({b"authorization", b"proxy-authorization", b"token", b"cookie", b"x-api-key", b"api-key"})

@@ -21,12 +21,12 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Scope
 
-from .endpoints import Handler
-from .exceptions import SpecError
-from .journal import Journal
-from .responses import json_response
-from .spec import Spec
-from .store import BackupStore
+from mockserver.api.endpoints import Handler
+from mockserver.exceptions import SpecError
+from mockserver.control.journal import Journal
+from mockserver.api.responses import json_response
+from mockserver.spec.document import Spec
+from mockserver.store.memory import BackupStore
 
 PREFIX = "/__mock"
 MOCK_PATHS = (PREFIX, "/docs", "/openapi.json", "/openapi.yaml")

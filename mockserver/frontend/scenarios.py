@@ -22,12 +22,12 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .endpoints import Handler
-from .exceptions import ApiError
-from .latency import Latency, bounded, format_duration, parse_duration
-from .responses import JSON, json_response
-from .serializers import dumps
-from .spec import Spec
+from mockserver.api.endpoints import Handler
+from mockserver.exceptions import ApiError
+from mockserver.frontend.latency import Latency, bounded, format_duration, parse_duration
+from mockserver.api.responses import JSON, json_response
+from mockserver.data.serializers import dumps
+from mockserver.spec.document import Spec
 
 APPLIED = "Preference-Applied"
 TRUE, FALSE = ("true", "yes", "1", ""), ("false", "no", "0")

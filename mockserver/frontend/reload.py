@@ -17,12 +17,12 @@ import sys
 from pathlib import Path
 from typing import Any, AsyncIterator, Callable
 
-from .auth import Authenticator
-from .exceptions import FixtureError
-from .fixture_cache import FixtureCache
-from .fixtures import FILES, FixtureSet, load_fixtures
-from .spec import Spec
-from .store import BackupStore
+from mockserver.api.auth import Authenticator
+from mockserver.exceptions import FixtureError
+from mockserver.data.fixture_cache import FixtureCache
+from mockserver.data.fixtures import FILES, FixtureSet, load_fixtures
+from mockserver.spec.document import Spec
+from mockserver.store.memory import BackupStore
 
 DEBOUNCE_MS = 300  # editors write a file in several steps; wait for them to settle
 

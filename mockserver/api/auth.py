@@ -13,8 +13,8 @@ import hashlib
 import hmac
 from typing import Iterable
 
-from .errors import ErrorCatalog
-from .models import User
+from mockserver.api.errors import ErrorCatalog
+from mockserver.data.models import User
 
 KEYWORDS = (b"token", b"bearer")
 

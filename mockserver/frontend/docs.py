@@ -24,12 +24,12 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from .models import ADMIN, MEMBER
-from .spec import Spec
-from .store import BackupStore
+from mockserver.data.models import ADMIN, MEMBER
+from mockserver.spec.document import Spec
+from mockserver.store.memory import BackupStore
 
 SWAGGER_UI_VERSION = "5.35.0"
-STATIC_DIR = Path(__file__).resolve().parent / "static"
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 SECURITY_SCHEME = "tokenAuth"  # Authorization: Token <token>, the official client's form
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 CSP = (

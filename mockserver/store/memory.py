@@ -19,10 +19,10 @@ from collections import deque
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Iterable
 
-from .factory import new_backup
-from .fixtures import FixtureSet
-from .models import Backup
-from .serializers import Serializers
+from mockserver.data.factory import new_backup
+from mockserver.data.fixtures import FixtureSet
+from mockserver.data.models import Backup
+from mockserver.data.serializers import Serializers
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MICROSECOND = timedelta(microseconds=1)

@@ -11,14 +11,14 @@ from typing import Awaitable, Callable
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .auth import Authenticator
-from .errors import ErrorCatalog
-from .models import ADMIN, User
-from .pagination import InvalidPage, PageLinks, page_size, paginate
-from .responses import json_bytes
-from .serializers import DETAIL_SERIALIZER, LIST_OPERATION, Serializers
-from .spec import Spec
-from .store import BackupStore
+from mockserver.api.auth import Authenticator
+from mockserver.api.errors import ErrorCatalog
+from mockserver.data.models import ADMIN, User
+from mockserver.api.pagination import InvalidPage, PageLinks, page_size, paginate
+from mockserver.api.responses import json_bytes
+from mockserver.data.serializers import DETAIL_SERIALIZER, LIST_OPERATION, Serializers
+from mockserver.spec.document import Spec
+from mockserver.store.memory import BackupStore
 
 Handler = Callable[[Request], Awaitable[Response]]
 
