@@ -68,7 +68,7 @@ def measure(count: int, repeats: int, profile: str | None) -> dict[str, float]:
 
     app = create_app(Settings())
     state = app.state.mock
-    creds = demo_credentials(state.settings, state.fixtures)
+    creds = demo_credentials(state.settings, state.fixtures, state.model.api_prefix)
     token, org = creds["admin_token"].encode(), creds["org_sid"]
     sid = state.store.slice(org, 0, 1)[0].backup.sid
     cases = {

@@ -12,30 +12,34 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mockserver.api.auth import Authenticator
-from mockserver.middleware.cors import CrossOriginOnly
-from mockserver.control.routes import check_no_shadowing, control_routes
-from mockserver.frontend.docs import docs_routes
-from mockserver.data.dynamic import DynamicStore
+from mockserver.api.access import Access
+from mockserver.api.auth import Authenticator, Forms
 from mockserver.api.endpoints import BackupApi
-from mockserver.api.errors import ErrorCatalog
-from mockserver.data.fixtures import FixtureSet, load_fixtures
-from mockserver.control.journal import AccessLog, Journal, JournalMiddleware
-from mockserver.frontend.latency import Latency
-from mockserver.middleware.limits import BodyLimitMiddleware
-from mockserver.store.persistence import StateFile
-from mockserver.frontend.reload import FixtureReloader
+from mockserver.api.errors import SERVER_ERROR, ErrorCatalog
+from mockserver.api.examples import Answers, canned_answers
 from mockserver.api.responses import json_response
 from mockserver.api.routing import build_routes, http_exception, not_found
-from mockserver.frontend.scenarios import APPLIED, Scenarios
+from mockserver.control.journal import AccessLog, Journal, JournalMiddleware
+from mockserver.control.routes import check_no_shadowing, control_routes
+from mockserver.data.fixtures import FixtureSet, load_fixtures
+from mockserver.data.records import RecordShape
 from mockserver.data.serializers import Serializers
-from mockserver.settings import API_PREFIXES, Settings
-from mockserver.spec.document import Spec
+from mockserver.frontend.docs import docs_routes
+from mockserver.frontend.latency import Latency
+from mockserver.frontend.reload import FixtureReloader
+from mockserver.frontend.scenarios import APPLIED, Scenarios
+from mockserver.middleware.cors import CrossOriginOnly
+from mockserver.middleware.limits import BodyLimitMiddleware
+from mockserver.settings import Settings
+from mockserver.spec import ApiModel, Spec, load_model
+from mockserver.spec.model import CredentialForm
+from mockserver.store.dynamic import DynamicStore
 from mockserver.store.memory import BackupStore
+from mockserver.store.persistence import StateFile
 
 CORS_METHODS = ["GET", "POST", "HEAD", "OPTIONS"]
 CORS_EXPOSED = ["Location", "WWW-Authenticate", "Allow", APPLIED]
-SERVER_ERROR = "A server error occurred."
+REAL_SIDS = 10  # fixture sids put into forced success examples
 
 
 @dataclass(frozen=True)
@@ -49,56 +53,97 @@ class MockState:
     dynamic_seed: int = 0  # the seed of generated data (chosen at start-up unless --seed)
     journal: Journal | None = None
     restored: int = 0  # backups restored from the --state file
+    model: ApiModel | None = None
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
     return json_response({"detail": SERVER_ERROR}, 500)
 
 
+def load_world(settings: Settings) -> tuple[ApiModel, RecordShape, FixtureSet]:
+    """The checked spec, the record shape it gives backups and the checked fixtures."""
+    model = load_model(Spec.load(settings.spec_path))
+    check_no_shadowing(model)
+    shape = RecordShape(model)
+    fixtures = load_fixtures(settings.fixtures_dir, shape, settings.fixture_cache())
+    return model, shape, fixtures
+
+
+def _all_forms(model: ApiModel) -> Forms:
+    forms: list[CredentialForm] = []
+    for operation in model.operations.values():
+        forms += [form for form in operation.forms or () if form not in forms]
+    return Forms.of(forms)
+
+
+def _answers(model: ApiModel, store: BackupStore) -> Answers:
+    """The documented answers with the demo organization's newest sids in their examples (cached
+    until the store changes)."""
+    cache: dict[int, Answers] = {}
+
+    def answers() -> Answers:
+        version = store.version()
+        found = cache.get(version)
+        if found is None:
+            organization = store.fixtures.demo_organization("primary")
+            organization_sid = organization.sid if organization else next(iter(store.fixtures.organizations), None)
+            sids = [entry.backup.sid for entry in store.slice(organization_sid, 0, REAL_SIDS)] \
+                if organization_sid else []
+            cache.clear()
+            found = cache[version] = canned_answers(model, sids)
+        return found
+
+    return answers
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     """Build the mock; raises SpecError or FixtureError when either is unusable."""
     settings = settings or Settings()
-    spec = Spec.load(settings.spec_path)
-    check_no_shadowing(spec, API_PREFIXES)
-    catalog = ErrorCatalog.from_spec(spec)
-    serializers = Serializers.from_spec(spec)
-    cache = settings.fixture_cache()
-    fixtures = load_fixtures(settings.fixtures_dir, spec, cache)
+    model, shape, fixtures = load_world(settings)
+    serializers = Serializers(model, shape)
     store = BackupStore(fixtures, serializers, settings.create_delay)
-    restored = StateFile(settings.state_path, spec, store).attach() if settings.state_path else 0
-    authenticator = Authenticator(fixtures.users, catalog)
-    api = BackupApi(spec, store, authenticator, catalog, serializers)
+    restored = StateFile(settings.state_path, store).attach() if settings.state_path else 0
+    users = Authenticator(fixtures.users)
     seed = settings.seed if settings.seed is not None else secrets.randbelow(1_000_000)
-    dynamic_api = BackupApi(spec, DynamicStore(store, spec, settings.dynamic_count, seed),  # type: ignore[arg-type]
-                            authenticator, catalog, serializers)
+    answers = _answers(model, store)
+    api = BackupApi(model, store, users, serializers, answers)
+    dynamic_api = BackupApi(model, DynamicStore(store, settings.dynamic_count, seed), users, serializers, answers)
     latency = Latency(*settings.latency) if settings.latency and settings.latency[1] > 0 else None
-    handlers = Scenarios(spec, latency, settings.dynamic).wrap(api.handlers, dynamic_api.handlers)
-    journal = Journal(settings.journal_size, authenticator)
+    handlers = Scenarios(model, answers, latency, settings.dynamic).wrap(api.handlers, dynamic_api.handlers)
+    everyone = ErrorCatalog.build(model)
+    all_forms = _all_forms(model)
+
+    def identify(headers: list[tuple[bytes, bytes]], query: bytes) -> str | None:
+        user = users.identify(headers, all_forms, everyone, query)
+        return user.name if user is not None else None
+
+    journal = Journal(settings.journal_size, identify)
+    guards: dict[str, Access] = api.access
     routes = (
-        build_routes(spec, handlers, authenticator, API_PREFIXES)
+        build_routes(model, handlers, guards)
         + control_routes(store, journal, settings.control_from_anywhere)
-        + docs_routes(spec, store)
+        + docs_routes(model, store)
     )
     middleware = [
         Middleware(
-            CrossOriginOnly,
+            CrossOriginOnly,  # type: ignore[arg-type]
             allow_origins=list(settings.cors_origins),
             allow_methods=CORS_METHODS,
             allow_headers=["*"],
             expose_headers=CORS_EXPOSED,
         ),
-        Middleware(BodyLimitMiddleware, catalog=catalog),
+        Middleware(BodyLimitMiddleware, catalog=everyone),  # type: ignore[arg-type]
     ]
     if settings.journal_size > 0 or settings.access_log:
         log = AccessLog() if settings.access_log else None
         kept = journal if settings.journal_size > 0 else None
-        middleware.insert(0, Middleware(JournalMiddleware, journal=kept, log=log))
+        middleware.insert(0, Middleware(JournalMiddleware, journal=kept, log=log))  # type: ignore[arg-type]
     reloader = None
     if settings.watch_fixtures:
         def reloaded(new: FixtureSet) -> None:
             app.state.mock = replace(app.state.mock, fixtures=new)
 
-        reloader = FixtureReloader(settings.fixtures_dir, spec, store, authenticator, reloaded, cache)
+        reloader = FixtureReloader(settings.fixtures_dir, shape, store, users, reloaded, settings.fixture_cache())
     app = Starlette(
         routes=routes,
         middleware=middleware,
@@ -106,7 +151,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         lifespan=reloader.running if reloader else None,
     )
     app.router.redirect_slashes = False
-    app.state.mock = MockState(settings, spec, fixtures, store, seed, journal, restored)
+    app.state.mock = MockState(settings, model.spec, fixtures, store, seed, journal, restored, model)
     gc.collect()
     gc.freeze()  # what start-up built lives as long as the app: later collections skip it
     return app

@@ -5,30 +5,45 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
-from mockserver.data.dynamic import MAX_COUNT
-from mockserver.exceptions import MockServerError
 from mockserver.data.fixture_cache import default_directory
-from mockserver.data.fixtures import DEFAULT_FIXTURES_DIR, FixtureSet, load_fixtures
-from mockserver.frontend.latency import MAX_DELAY, format_duration, parse_duration, parse_range
+from mockserver.data.fixtures import DEFAULT_FIXTURES_DIR, FixtureSet
 from mockserver.data.models import ADMIN, MEMBER
-from mockserver.settings import DEFAULT_HEADER_TIMEOUT, DEFAULT_HOST, MAX_HEADER_TIMEOUT, DEFAULT_PORT, Settings
-from mockserver.spec.document import DEFAULT_SPEC_PATH, Spec
+from mockserver.exceptions import MockServerError
+from mockserver.frontend.latency import MAX_DELAY, format_duration, parse_duration, parse_range
+from mockserver.settings import DEFAULT_HEADER_TIMEOUT, DEFAULT_HOST, DEFAULT_PORT, MAX_HEADER_TIMEOUT, Settings
+from mockserver.spec.document import DEFAULT_SPEC_PATH
+from mockserver.spec.model import ApiModel
+from mockserver.store.dynamic import MAX_COUNT
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--host", default=DEFAULT_HOST, help="interface to bind (default %(default)s)")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (default %(default)s)")
-    parser.add_argument("--fixtures", type=Path, default=DEFAULT_FIXTURES_DIR, metavar="DIR",
+def _port(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number from 1 to 65535")
+    return int(text)
+
+
+def _common(parser: argparse.ArgumentParser, sub: bool = False) -> None:
+    """Options both the server and `credentials` take. On the subcommand they default to
+    nothing, so `--port 4110 credentials` and `credentials --port 4110` mean the same."""
+
+    def default(value: Any) -> Any:
+        return argparse.SUPPRESS if sub else value
+
+    parser.add_argument("--host", default=default(DEFAULT_HOST), help="interface to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=_port, default=default(DEFAULT_PORT), help="port (default 4010)")
+    parser.add_argument("--fixtures", type=Path, default=default(DEFAULT_FIXTURES_DIR), metavar="DIR",
                         help="fixture directory (default: the built-in fixtures)")
-    parser.add_argument("--spec", type=Path, default=DEFAULT_SPEC_PATH, metavar="FILE",
+    parser.add_argument("--spec", type=Path, default=default(DEFAULT_SPEC_PATH), metavar="FILE",
                         help="OpenAPI file (default: the packaged openapi.yaml)")
-    parser.add_argument("--cache-dir", type=Path, default=default_directory(), metavar="DIR",
+    parser.add_argument("--cache-dir", type=Path, default=default(default_directory()), metavar="DIR",
                         help="keep large backup fixture files (1 MiB and more) parsed and checked here, "
-                             "keyed by their content (default: %(default)s)")
-    parser.add_argument("--no-cache", action="store_true", help="parse the fixture files at every start")
+                             "keyed by their content (default: ~/.cache/labii-backup-mock)")
+    parser.add_argument("--no-cache", action="store_true", default=default(False),
+                        help="parse the fixture files at every start")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     _frontend(parser)
     sub = parser.add_subparsers(dest="command")
     credentials = sub.add_parser("credentials", help="print the demo credentials of the fixtures")
-    _common(credentials)
+    _common(credentials, sub=True)
     credentials.add_argument("--json", action="store_true", help="one JSON object, for scripts")
     return parser
 
@@ -113,7 +128,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
     )
 
 
-def demo_credentials(settings: Settings, fixtures: FixtureSet) -> dict[str, str | None]:
+def demo_credentials(settings: Settings, fixtures: FixtureSet, prefix: str) -> dict[str, str | None]:
     """The fixtures' demo organizations and their users' tokens (None where a fixture lacks one)."""
 
     def org(tag: str) -> str | None:
@@ -126,7 +141,7 @@ def demo_credentials(settings: Settings, fixtures: FixtureSet) -> dict[str, str 
 
     primary, foreign, empty = org("primary"), org("foreign"), org("empty")
     return {
-        "base_url": settings.base_url,
+        "base_url": settings.api_url(prefix),
         "org_sid": primary,
         "admin_token": token(primary, ADMIN),
         "member_token": token(primary, MEMBER),
@@ -137,11 +152,20 @@ def demo_credentials(settings: Settings, fixtures: FixtureSet) -> dict[str, str 
     }
 
 
-def banner(settings: Settings, spec: Spec, credentials: dict[str, str | None]) -> str:
-    root = settings.base_url.removesuffix("/v1")
-    lines = [f"Labii Backup API mock on {settings.base_url}  (also without /v1: {root})", "", "Routes:"]
-    for operation in spec.operations.values():
-        lines.append(f"  {operation.method:<6} [/v1]{operation.path}  ({operation.operation_id})")
+def banner(settings: Settings, model: ApiModel, credentials: dict[str, str | None]) -> str:
+    root = settings.root_url
+    prefixes = [prefix for prefix in model.prefixes if prefix]
+    also = f"  (also under {root}{', '.join(prefixes[1:])} and at the root)" if len(prefixes) > 1 else (
+        f"  (also at the root: {root})" if prefixes else "")
+    lines = [f"Labii Backup API mock on {settings.api_url(model.api_prefix)}{also}", "", "Routes:"]
+    shown_prefix = f"[{model.api_prefix}]" if model.api_prefix else ""
+    for operation in model.operations.values():
+        how = f"x-role {operation.role}" if operation.role else "from its examples"
+        lines.append(f"  {operation.method:<6} {shown_prefix}{operation.path}  ({operation.operation_id}, {how})")
+    examples_only = [operation.operation_id for operation in model.examples_only]
+    if examples_only:
+        lines.append(f"  answered from their documented examples only (no x-role): {', '.join(examples_only)}")
+    lines += [f"  warning: {warning}" for warning in model.warnings]
     lines.append("  POST   /__mock/reset  (restore the fixtures)")
     lines.append("  GET    /__mock/requests  (request journal, newest first; DELETE clears it)")
     lines += ["", f"Documentation: {root}/docs  (spec: {root}/openapi.yaml, {root}/openapi.json)"]
@@ -191,8 +215,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = settings_from(args)
     try:
         if args.command == "credentials":
-            spec = Spec.load(settings.spec_path)
-            credentials = demo_credentials(settings, load_fixtures(settings.fixtures_dir, spec, settings.fixture_cache()))
+            from mockserver.app import load_world
+
+            model, _, fixtures = load_world(settings)
+            credentials = demo_credentials(settings, fixtures, model.api_prefix)
             if args.json:
                 print(json.dumps(credentials))
             else:
@@ -214,7 +240,8 @@ def serve(settings: Settings) -> int:
 
     app = create_app(settings)
     state = app.state.mock
-    print(banner(settings, state.spec, demo_credentials(settings, state.fixtures)), flush=True)
+    model = state.model
+    print(banner(settings, model, demo_credentials(settings, state.fixtures, model.api_prefix)), flush=True)
     print(features(settings, state.dynamic_seed, state.restored), flush=True)
     uvicorn.Server(uvicorn_config(app, settings)).run()
     return 0

@@ -13,7 +13,6 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4010
 DEFAULT_HEADER_TIMEOUT = 10.0  # seconds for a request's headers (see protocol.py)
 MAX_HEADER_TIMEOUT = 3600.0
-API_PREFIXES = ("", "/v1")  # served at the root and under the production base path
 
 
 @dataclass(frozen=True)
@@ -41,6 +40,10 @@ class Settings:
         return FixtureCache(self.fixture_cache_dir) if self.fixture_cache_dir else None
 
     @property
-    def base_url(self) -> str:
+    def root_url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}/v1"
+        return f"http://{host}:{self.port}"
+
+    def api_url(self, prefix: str) -> str:
+        """Where the API is served under `prefix` (the spec's first server path, `/v1`)."""
+        return self.root_url + prefix

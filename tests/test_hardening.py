@@ -34,6 +34,7 @@ import yaml
 from mockserver.cli import demo_credentials
 from mockserver.data.fixtures import load_fixtures
 from mockserver.settings import Settings
+from mockserver.data.records import shape_of
 from mockserver.spec.document import Spec
 from tests.hardening_cases import CASES, Case
 from tests.spec_validation import assert_conforms, operation
@@ -95,7 +96,7 @@ def _run_mock(tmp_path_factory: pytest.TempPathFactory, *options: str) -> Iterat
             start_new_session=True, env={**os.environ, "NO_COLOR": "1", "PYTHONUNBUFFERED": "1"},
         )
     settings = Settings(port=port)
-    creds = demo_credentials(settings, load_fixtures(settings.fixtures_dir, Spec.load()))
+    creds = demo_credentials(settings, load_fixtures(settings.fixtures_dir, shape_of(Spec.load())), "/v1")
     server = Mock(port, process, log, creds)
     deadline = time.monotonic() + 20
     while True:

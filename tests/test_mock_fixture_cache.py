@@ -17,14 +17,15 @@ import mockserver.data.fixtures as fixtures_module
 from mockserver.exceptions import FixtureError
 from mockserver.data.fixture_cache import FixtureCache, default_directory
 from mockserver.data.fixtures import DEFAULT_FIXTURES_DIR, load_fixtures
+from mockserver.data.records import RecordShape, shape_of
 from mockserver.spec.document import Spec
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
-def spec() -> Spec:
-    return Spec.load()
+def spec() -> RecordShape:
+    return shape_of(Spec.load())
 
 
 @pytest.fixture
@@ -73,7 +74,7 @@ def test_a_changed_file_is_parsed_again_and_its_new_content_served(fixture_dir, 
     path.write_text(yaml.safe_dump(document, sort_keys=False))
     changed = load_fixtures(fixture_dir, spec, cache)
     assert parses.count("backups.yaml") == 2
-    assert changed.backups[0].database_size == "1.5 GB"
+    assert spec.value(changed.backups[0], "database_size") == "1.5 GB"
     assert len(entries(cache)) == 2
 
 

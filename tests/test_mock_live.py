@@ -12,6 +12,7 @@ from labii_sdk.sdk import LabiiObject
 from mockserver.cli import demo_credentials
 from mockserver.data.fixtures import load_fixtures
 from mockserver.settings import Settings
+from mockserver.data.records import shape_of
 from mockserver.spec.document import Spec
 from tests.spec_validation import assert_conforms
 from tests.urls import detail_url, list_url
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def creds(live_server):
     settings = Settings(port=live_server.port)
-    return demo_credentials(settings, load_fixtures(settings.fixtures_dir, Spec.load()))
+    return demo_credentials(settings, load_fixtures(settings.fixtures_dir, shape_of(Spec.load())), "/v1")
 
 
 @pytest.fixture(autouse=True)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from mockserver.exceptions import ApiError
 from mockserver.data.serializers import dumps
+from mockserver.exceptions import ApiError
 
 JSON = "application/json"
 

@@ -14,7 +14,6 @@ mock keeps its own endpoints (here, /docs or /openapi.*).
 from __future__ import annotations
 
 import ipaddress
-from typing import Iterable
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -22,10 +21,9 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import Scope
 
 from mockserver.api.endpoints import Handler
-from mockserver.exceptions import SpecError
-from mockserver.control.journal import Journal
 from mockserver.api.responses import json_response
-from mockserver.spec.document import Spec
+from mockserver.control.journal import Journal
+from mockserver.spec.model import ApiModel
 from mockserver.store.memory import BackupStore
 
 PREFIX = "/__mock"
@@ -52,13 +50,15 @@ def is_loopback(scope: Scope) -> bool:
     return address.is_loopback or bool(mapped and mapped.is_loopback)
 
 
-def check_no_shadowing(spec: Spec, prefixes: Iterable[str]) -> None:
-    for operation in spec.operations.values():
-        for prefix in prefixes:
+def check_no_shadowing(model: ApiModel) -> None:
+    """The spec must not put an API path where the mock keeps its own endpoints."""
+    for operation in model.operations.values():
+        for prefix in model.prefixes:
             path = prefix + operation.path
             for mine in MOCK_PATHS:
                 if path == mine or path.startswith(mine + "/"):
-                    raise SpecError(f"{spec.source}: {operation.operation_id} ({path}) would hide the mock's {mine}")
+                    raise model.spec.error(operation.pointer, f"{operation.operation_id} ({path}) would hide "
+                                                              f"the mock's {mine}")
 
 
 def control_routes(store: BackupStore, journal: Journal | None = None, from_anywhere: bool = False) -> list[BaseRoute]:

@@ -1,11 +1,13 @@
 """Load the fixture files and check every entry before the server starts.
 
-A fixture directory holds three YAML files (read with `yaml.safe_load` only):
-`organizations.yaml`, `users.yaml` and `backups.yaml`. Backups are checked against the
-spec's `Backup` schema plus the documented conventions the schema cannot say (the name and
-description share one time stamp; backups cannot be changed). The first problem found
-stops the server with a FixtureError that names the file and the entry. A large backups file
-that passed once is read back from the fixture cache (fixture_cache.py) instead of parsed.
+A fixture directory holds three YAML files (read with libyaml's safe loader only):
+`organizations.yaml`, `users.yaml` and `backups.yaml`. Backups are checked against the record
+schema the spec's schemas make (records.py) with jsonschema_rs, plus the documented
+conventions a schema cannot say (the name and description share one time stamp; backups
+cannot be changed; a size is a realistic one). Values JSON cannot hold (YAML dates, sets,
+huge numbers, deep nesting) are refused first. The first problem found stops the server with
+a FixtureError that names the file and the entry, on one line. A large backups file that
+passed once is read back from the fixture cache (fixture_cache.py) instead of parsed.
 """
 
 from __future__ import annotations
@@ -19,12 +21,15 @@ from typing import Any, Iterator
 
 import yaml
 
-from mockserver.exceptions import FixtureError
+from mockserver.data.factory import parse_size
 from mockserver.data.fixture_cache import FixtureCache
-from mockserver.data.models import BACKUP_FIELDS, DEMO_TAGS, ROLES, Backup, Organization, User
+from mockserver.data.jsonvalues import json_problem
+from mockserver.data.models import DEMO_TAGS, MISSING, ROLES, Backup, Organization, User
+from mockserver.data.records import RecordShape
+from mockserver.exceptions import FixtureError
 from mockserver.resources import project_path
-from mockserver.data.schema_check import Check, compile_schema
-from mockserver.spec.document import Spec
+from mockserver.spec.values import validator
+from mockserver.text import one_line, shown
 
 DEFAULT_FIXTURES_DIR = project_path("fixtures")
 FILES = ("organizations.yaml", "users.yaml", "backups.yaml")
@@ -62,14 +67,14 @@ class FixtureSet:
         return next((user for user in self.users if user.role_in(organization_sid) == role), None)
 
 
-def load_fixtures(directory: str | Path, spec: Spec, cache: FixtureCache | None = None) -> FixtureSet:
+def load_fixtures(directory: str | Path, shape: RecordShape, cache: FixtureCache | None = None) -> FixtureSet:
     """`cache`, when given, keeps large backup files parsed and checked across starts."""
     directory = Path(directory)
     if not directory.is_dir():
         raise FixtureError(f"{directory}: fixture directory not found")
-    organizations = _organizations(directory / "organizations.yaml", spec)
+    organizations = _organizations(directory / "organizations.yaml", shape)
     users = _users(directory / "users.yaml", organizations)
-    backups = _backups(directory / "backups.yaml", spec, organizations, cache)
+    backups = _backups(directory / "backups.yaml", shape, organizations, cache)
     return FixtureSet(directory, organizations, users, backups)
 
 
@@ -90,7 +95,9 @@ def _read(path: Path, key: str, content: bytes | None = None) -> list[Any]:
     except UnicodeDecodeError as exc:
         raise FixtureError(f"{path}: cannot read ({exc})") from None
     except yaml.YAMLError as exc:
-        raise FixtureError(f"{path}: not valid YAML ({exc})") from None
+        raise FixtureError(one_line(f"{path}: not valid YAML ({exc})")) from None
+    except RecursionError:
+        raise FixtureError(f"{path}: nested too deeply to read") from None
     if document is None:
         document = {key: []}
     if not isinstance(document, dict) or not isinstance(document.get(key), list):
@@ -100,21 +107,23 @@ def _read(path: Path, key: str, content: bytes | None = None) -> list[Any]:
 
 def _entry(path: Path, index: int, raw: Any, key: str) -> str:
     """`file: entry N (key 'value')`, the way every fixture error names its entry."""
-    label = f"{key} {raw.get(key)!r}" if isinstance(raw, dict) else ""
+    label = f"{key} {shown(raw.get(key), 80)}" if isinstance(raw, dict) and key in raw else ""
     name = f" ({label})" if label else ""
     return f"{path}: entry {index + 1}{name}"
 
 
-def _organizations(path: Path, spec: Spec) -> dict[str, Organization]:
-    check_sid = compile_schema(spec.schema("Sid"))
+def _organizations(path: Path, shape: RecordShape) -> dict[str, Organization]:
+    check_sid = validator(shape.organization_schema)
     found: dict[str, Organization] = {}
     for index, raw in enumerate(_read(path, "organizations")):
         where = _entry(path, index, raw, "sid")
         if not isinstance(raw, dict) or set(raw) - {"sid", "name", "demo"} or not {"sid", "name"} <= set(raw):
             raise FixtureError(f"{where}: expected keys sid, name and optionally demo")
-        errors = check_sid(raw["sid"], "sid")
-        if errors:
-            raise FixtureError(f"{where}: {errors[0]}")
+        problem = json_problem(raw, "organization")
+        if problem:
+            raise FixtureError(one_line(f"{where}: {problem}"))
+        for error in check_sid.iter_errors(raw["sid"]):
+            raise FixtureError(one_line(f"{where}: sid {shown(raw['sid'], 80)} is not a valid sid ({error.message})"))
         if not isinstance(raw["name"], str) or not raw["name"].strip():
             raise FixtureError(f"{where}: name must be a non-empty string")
         demo = raw.get("demo")
@@ -135,6 +144,11 @@ def _users(path: Path, organizations: dict[str, Organization]) -> tuple[User, ..
         where = _entry(path, index, raw, "name")
         if not isinstance(raw, dict) or not {"name", "token", "memberships"} <= set(raw):
             raise FixtureError(f"{where}: expected keys name, token and memberships")
+        problem = json_problem(raw, "user")
+        if problem:
+            raise FixtureError(one_line(f"{where}: {problem}"))
+        if not isinstance(raw["name"], str) or not raw["name"].strip():
+            raise FixtureError(f"{where}: name must be a non-empty string")
         token = raw["token"]
         if not isinstance(token, str) or not _TOKEN.match(token):
             raise FixtureError(f"{where}: token must be printable ASCII without spaces")
@@ -148,76 +162,88 @@ def _users(path: Path, organizations: dict[str, Organization]) -> tuple[User, ..
         for membership in memberships:
             if not isinstance(membership, dict) or set(membership) != {"organization", "role"}:
                 raise FixtureError(f"{where}: each membership needs exactly organization and role")
-            if membership["organization"] not in organizations:
-                raise FixtureError(f"{where}: unknown organization {membership['organization']!r}")
+            if not isinstance(membership["organization"], str) or membership["organization"] not in organizations:
+                raise FixtureError(one_line(f"{where}: unknown organization {shown(membership['organization'], 80)}"))
             if membership["role"] not in ROLES:
-                raise FixtureError(f"{where}: role must be one of {', '.join(ROLES)}")
+                raise FixtureError(one_line(f"{where}: role must be one of {', '.join(ROLES)}"))
             roles[membership["organization"]] = membership["role"]
-        users.append(User(str(raw["name"]), token, roles))
+        users.append(User(raw["name"], token, roles))
     return tuple(users)
 
 
 def _backups(
-    path: Path, spec: Spec, organizations: dict[str, Organization], cache: FixtureCache | None
+    path: Path, shape: RecordShape, organizations: dict[str, Organization], cache: FixtureCache | None
 ) -> tuple[Backup, ...]:
     content = _bytes(path)
     if cache is None or not cache.wants(content):
-        return check_backups(path, _read(path, "backups", content), spec, organizations)
-    key = cache.key(content, spec.schema("Backup"), _SAFE_LOADER.__name__)
+        return check_backups(path, _read(path, "backups", content), shape, organizations)
+    key = cache.key(content, shape.entry_schema, _SAFE_LOADER.__name__)
     with _gc_paused():
         cached = cache.get(key)
     if cached is not None:
         try:
-            return check_backups(path, cached, spec, organizations, schema_checked=True)
+            return check_backups(path, cached, shape, organizations, schema_checked=True)
         except FixtureError:
             pass  # damaged by hand: parse the file as if there were no cache
     entries = _read(path, "backups", content)
-    backups = check_backups(path, entries, spec, organizations)
+    backups = check_backups(path, entries, shape, organizations)
     cache.put(key, entries)  # only what passed every check: all of it is plain JSON
     return backups
 
 
 def check_backups(
-    path: Path, entries: list[Any], spec: Spec, organizations: dict[str, Organization],
+    path: Path, entries: list[Any], shape: RecordShape, organizations: dict[str, Organization] | Any,
     schema_checked: bool = False,
 ) -> tuple[Backup, ...]:
     """Backups from raw entries (a fixture file's, or the --state file's), checked the same way.
 
     `schema_checked`: the entries come from the fixture cache, where only entries that passed
-    the same `Backup` schema are stored; the checks against the other files still run."""
-    check = compile_schema(spec.schema("Backup"))
-    keys = {"organization", *BACKUP_FIELDS}
+    the same record schema are stored; the checks against the other files still run."""
     backups: list[Backup] = []
     sids: set[str] = set()
     for index, raw in enumerate(entries):
-        problem = _backup_problem(raw, check, keys if schema_checked else None, organizations, sids)
+        problem = _backup_problem(raw, shape, schema_checked, organizations, sids)
         if problem:
-            raise FixtureError(f"{_entry(path, index, raw, 'sid')}: {problem}")
+            raise FixtureError(one_line(f"{_entry(path, index, raw, 'sid')}: {problem}"))
         sids.add(raw["sid"])
-        backups.append(Backup(raw["organization"], **{name: raw[name] for name in BACKUP_FIELDS}))
+        backups.append(shape.backup(raw))
     return tuple(backups)
 
 
 def _backup_problem(
-    raw: Any, check: Check, cached_keys: set[str] | None, organizations: dict[str, Organization], sids: set[str]
+    raw: Any, shape: RecordShape, schema_checked: bool, organizations: dict[str, Organization] | Any, sids: set[str]
 ) -> str | None:
-    """What is wrong with one backup entry, or None. `cached_keys`: the entry passed the schema
-    before it was cached, only its keys are looked at again."""
+    """What is wrong with one backup entry, or None. `schema_checked`: the entry passed the record
+    schema before it was cached; only its keys are looked at again."""
     if not isinstance(raw, dict):
         return "expected a mapping"
-    if cached_keys is not None:
-        if raw.keys() != cached_keys:
-            return f"expected keys {', '.join(sorted(cached_keys))}"
+    if schema_checked:
+        if not isinstance(raw.get("sid"), str) or not set(raw) <= {"organization", *shape.fields} \
+                or not shape.required <= set(raw):
+            return "not an entry of this record schema"
     else:
-        errors = check({key: value for key, value in raw.items() if key != "organization"}, "backup")
-        if errors:
-            return errors[0]
-    if raw.get("organization") not in organizations:
-        return f"unknown organization {raw.get('organization')!r}"
+        problem = shape.problem(raw)
+        if problem:
+            return problem
+    organization = raw.get("organization")
+    if not isinstance(organization, str) or organization not in organizations:
+        return f"unknown organization {shown(organization, 80)}"
     if raw["sid"] in sids:
         return "duplicate sid"
-    if raw["description"][-14:] != raw["name"][:14]:
+    return convention_problem(raw)
+
+
+def convention_problem(raw: dict[str, Any]) -> str | None:
+    """The documented conventions a schema cannot state, for the fields the entry has."""
+    name, description = raw.get("name", MISSING), raw.get("description", MISSING)
+    if isinstance(name, str) and isinstance(description, str) and description[-14:] != name[:14]:
         return "description and name must carry the same time stamp"
-    if raw["change_permission"] is not False:
+    if raw.get("change_permission", False) is not False:
         return "change_permission must be false (backups cannot be changed)"
+    size = raw.get("database_size")
+    if isinstance(size, str):
+        try:
+            parse_size(size)
+        except ValueError as exc:
+            return f"backup.database_size: {exc}"
     return None

@@ -1,8 +1,11 @@
-"""Field sets and JSON rendering, precomputed so a request only joins bytes.
+"""JSON of backups and pages, precomputed so a request only joins bytes.
 
-The field set of each `serializer` value comes from the spec (`x-serializer-schemas`
-on the serializer parameter); the order of the page's keys comes from the `BackupPage`
-schema. A backup is rendered once per distinct field set, the first time it is served.
+A backup is rendered in every view the spec gives it (each serializer's schema, and the
+answers of the create and detail operations): the view's declared properties, in the
+schema's order, for the fields the backup has. Views with the same field list share one
+rendering, done the first time the backup is served. A page's keys and their order come
+from the list operation's 200 schema; keys the mock does not compute get the value derived
+from their schema (spec/values.py).
 """
 
 from __future__ import annotations
@@ -11,15 +14,14 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from mockserver.data.models import MISSING, Backup
+from mockserver.data.records import RecordShape
 from mockserver.exceptions import SpecError
-from mockserver.data.models import BACKUP_FIELDS, Backup
-from mockserver.spec.document import Spec
-
-LIST_OPERATION = "listBackups"
-DETAIL_SERIALIZER = "detail"
-
+from mockserver.spec.model import ApiModel
+from mockserver.spec.values import CannotFill, value_for
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # made once, not per call
+COMPUTED_PAGE_KEYS = ("page_size", "page_number", "page_count", "count", "next", "previous", "add_permission")
 
 
 def dumps(value: Any) -> bytes:
@@ -27,40 +29,68 @@ def dumps(value: Any) -> bytes:
 
 
 @dataclass(frozen=True)
+class View:
+    name: str
+    slot: int  # index of this view's field list among the distinct ones
+    fields: tuple[str, ...]
+    schema: dict[str, Any]
+
+
 class Serializers:
-    """serializer name -> field names, and the order of a page's keys."""
+    """Every view of a backup, and how a page is put together."""
 
-    fields: dict[str, tuple[str, ...]]
-    page_keys: tuple[str, ...]
-
-    @classmethod
-    def from_spec(cls, spec: Spec) -> "Serializers":
-        fields = spec.serializer_fields(LIST_OPERATION)
-        for name, names in fields.items():
-            unknown = set(names) - set(BACKUP_FIELDS)
-            if unknown:
-                raise SpecError(f"{spec.source}: serializer {name!r} names unknown fields {sorted(unknown)}")
-        if DETAIL_SERIALIZER not in fields:
-            raise SpecError(f"{spec.source}: no {DETAIL_SERIALIZER!r} serializer")
-        page_keys = spec.field_names("#/components/schemas/BackupPage")
-        if page_keys[-1:] != ("results",):
-            raise SpecError(f"{spec.source}: BackupPage must list 'results' last")
-        return cls(fields, page_keys)
+    def __init__(self, model: ApiModel, shape: RecordShape) -> None:
+        self.shape = shape
+        distinct: dict[tuple[int, ...], int] = {}
+        self.views: dict[str, View] = {}
+        for name, schema in model.views().items():
+            fields = tuple(field for field in schema.get("properties", {}) if shape.has(field))
+            positions = tuple(shape.index[field] for field in fields)
+            slot = distinct.setdefault(positions, len(distinct))
+            self.views[name] = View(name, slot, fields, schema)
+        self._slots = [[(name, shape.index[name]) for name in fields]
+                       for fields in _by_slot(self.views.values(), len(distinct))]
+        self.page = model.page
+        self._page_extra: dict[str, Any] = {}
+        if model.page is not None:
+            for key in model.page.keys:
+                if key in COMPUTED_PAGE_KEYS or key == model.page.results_key:
+                    continue
+                try:
+                    self._page_extra[key] = value_for(model.page.schema["properties"][key])
+                except CannotFill as exc:
+                    raise SpecError(f"{model.spec.source}: the mock cannot fill the page key {key!r}: {exc}") from None
 
     @property
-    def names(self) -> tuple[str, ...]:
-        return tuple(self.fields)
+    def serializer_names(self) -> tuple[str, ...]:
+        return tuple(name.split(":", 1)[1] for name in self.views if name.startswith("serializer:"))
 
-    def render(self, backup: Backup) -> dict[str, bytes]:
-        """The backup's JSON for every serializer (equal field sets share one rendering)."""
-        data = backup.as_dict()
-        by_fields: dict[tuple[str, ...], bytes] = {}
-        for names in self.fields.values():
-            if names not in by_fields:
-                by_fields[names] = dumps({name: data[name] for name in names})
-        return {serializer: by_fields[names] for serializer, names in self.fields.items()}
+    def slot(self, view: str) -> int:
+        return self.views[view].slot
+
+    def render(self, backup: Backup) -> list[bytes]:
+        """The backup's JSON in every distinct view (slot order)."""
+        values = backup.values
+        return [dumps({name: values[at] for name, at in fields if values[at] is not MISSING})
+                for fields in self._slots]
 
     def render_page(self, envelope: dict[str, Any], results: list[bytes]) -> bytes:
-        """A page: the envelope's keys in spec order, then the pre-rendered results."""
-        head = dumps({key: envelope[key] for key in self.page_keys[:-1]})
-        return b"".join((head[:-1], b',"results":[', b",".join(results), b"]}"))
+        """A page: the spec's keys in order, the pre-rendered results in the results key."""
+        assert self.page is not None
+        values = {**self._page_extra, **envelope}
+        keys = self.page.keys
+        at = keys.index(self.page.results_key)
+        head = dumps({key: values[key] for key in keys[:at] if key in values})
+        tail = dumps({key: values[key] for key in keys[at + 1:] if key in values})
+        key = dumps(self.page.results_key)
+        rows = b",".join(results)
+        opening = head[:-1] + (b"," if len(head) > 2 else b"") + key + b":["
+        closing = b"]" + (b"," + tail[1:] if len(tail) > 2 else b"}")
+        return b"".join((opening, rows, closing))
+
+
+def _by_slot(views: Any, count: int) -> list[tuple[str, ...]]:
+    fields: list[tuple[str, ...]] = [()] * count
+    for view in views:
+        fields[view.slot] = view.fields
+    return fields

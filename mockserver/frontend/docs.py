@@ -4,7 +4,7 @@
 `static/swagger-ui/README.md`), so it works with no internet and no CDN; a
 Content-Security-Policy keeps every script, style and image on the mock. The page loads
 `/openapi.json`: the spec the mock runs on, with `servers` starting at the address the page
-was fetched from plus `/v1`, so "Try it out" calls this very mock whatever its host and port
+was fetched from plus the spec's first server path (`/v1`), so "Try it out" calls this very mock whatever its host and port
 (the spec's loopback entry, the mock on its default port, gives way to it; production stays).
 The demo organization's Admin token is pre-filled in Authorize (`tokenAuth`) and shown on
 top of the page with the demo organization's sid.
@@ -12,6 +12,7 @@ top of the page with the demo organization's sid.
 
 from __future__ import annotations
 
+import copy
 import html
 import json
 from pathlib import Path
@@ -25,7 +26,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from mockserver.data.models import ADMIN, MEMBER
-from mockserver.spec.document import Spec
+from mockserver.spec.model import BACKUP, ORGANIZATION, ApiModel
 from mockserver.store.memory import BackupStore
 
 SWAGGER_UI_VERSION = "5.35.0"
@@ -84,30 +85,53 @@ def base_url(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
-def served_document(document: dict[str, Any], api_url: str) -> dict[str, Any]:
-    """The spec with this mock first in `servers` and the spec's loopback entries left out."""
+def served_document(document: dict[str, Any], api_url: str, real: dict[str, str] | None = None) -> dict[str, Any]:
+    """The spec with this mock first in `servers` (the spec's loopback entries left out), and the
+    fixtures' real sids as the first example of the parameters whose role is in `real`, so that
+    "Try it out" names an organization and a backup that exist."""
     servers = [{"url": api_url, "description": "This mock server (the address this document came from)"}]
     for server in document.get("servers", []):
         url = str(server.get("url", ""))
         if url.rstrip("/") == api_url or urlsplit(url).hostname in LOOPBACK_HOSTS:
             continue
         servers.append(server)
-    return {**document, "servers": servers}
+    served = {**document, "servers": servers}
+    if real:
+        served = copy.deepcopy(served)
+        for parameter in _parameters(served):
+            value = real.get(str(parameter.get("x-role")))
+            if value is not None:
+                parameter["examples"] = {"fixture": {"summary": "from the mock's fixtures", "value": value},
+                                         **(parameter.get("examples") or {})}
+    return served
+
+
+def _parameters(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every parameter object defined in the document (components and inline)."""
+    found = [value for value in ((document.get("components") or {}).get("parameters") or {}).values()]
+    for item in (document.get("paths") or {}).values():
+        if not isinstance(item, dict):
+            continue
+        for holder in [item, *(value for value in item.values() if isinstance(value, dict))]:
+            found += [param for param in holder.get("parameters") or [] if isinstance(param, dict)]
+    return [param for param in found if isinstance(param, dict) and "$ref" not in param]
 
 
 class Documentation:
-    def __init__(self, spec: Spec, store: BackupStore) -> None:
-        self.spec = spec
+    def __init__(self, model: ApiModel, store: BackupStore) -> None:
+        self.model = model
+        self.spec = model.spec
         self.store = store
-        self._rendered: dict[tuple[str, str], bytes] = {}
+        self._rendered: dict[tuple[object, ...], bytes] = {}
 
     def rendered(self, api_url: str, kind: str) -> bytes:
-        key = (api_url, kind)
+        real = self.real_sids()
+        key = (api_url, kind, tuple(sorted(real.items())))
         body = self._rendered.get(key)
         if body is None:
             if len(self._rendered) >= _CACHE_LIMIT:
                 self._rendered.clear()
-            document = served_document(self.spec.document, api_url)
+            document = served_document(self.spec.document, api_url, real)
             if kind == "json":
                 body = json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
             else:
@@ -117,10 +141,21 @@ class Documentation:
         return body
 
     async def openapi_json(self, request: Request) -> Response:
-        return Response(self.rendered(base_url(request) + "/v1", "json"), media_type="application/json")
+        return Response(self.rendered(base_url(request) + self.model.api_prefix, "json"), media_type="application/json")
 
     async def openapi_yaml(self, request: Request) -> Response:
-        return Response(self.rendered(base_url(request) + "/v1", "yaml"), media_type="application/yaml")
+        return Response(self.rendered(base_url(request) + self.model.api_prefix, "yaml"), media_type="application/yaml")
+
+    def real_sids(self) -> dict[str, str]:
+        """The demo organization and its newest backup, for parameter examples."""
+        organization = self.store.fixtures.demo_organization("primary")
+        if organization is None:
+            return {}
+        real = {ORGANIZATION: organization.sid}
+        newest = self.store.slice(organization.sid, 0, 1)
+        if newest:
+            real[BACKUP] = newest[0].backup.sid
+        return real
 
     def demo(self) -> tuple[str | None, str | None, str | None]:
         """The demo organization's sid, its Admin's token and its Member's token, where defined."""
@@ -133,7 +168,7 @@ class Documentation:
         return organization.sid, admin.token if admin else None, member.token if member else None
 
     async def page(self, request: Request) -> Response:
-        api_url = base_url(request) + "/v1"
+        api_url = base_url(request) + self.model.api_prefix
         org_sid, admin_token, member_token = self.demo()
         if org_sid and admin_token:
             credentials = (
@@ -158,8 +193,8 @@ class Documentation:
         return HTMLResponse(body, headers={"Content-Security-Policy": CSP, "Cache-Control": "no-cache"})
 
 
-def docs_routes(spec: Spec, store: BackupStore) -> list[BaseRoute]:
-    docs = Documentation(spec, store)
+def docs_routes(model: ApiModel, store: BackupStore) -> list[BaseRoute]:
+    docs = Documentation(model, store)
     return [
         Route("/docs", docs.page, methods=["GET"]),
         Route("/docs/", docs.page, methods=["GET"]),

@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any, AsyncIterator, Callable
 
 from mockserver.api.auth import Authenticator
-from mockserver.exceptions import FixtureError
 from mockserver.data.fixture_cache import FixtureCache
 from mockserver.data.fixtures import FILES, FixtureSet, load_fixtures
-from mockserver.spec.document import Spec
+from mockserver.data.records import RecordShape
+from mockserver.exceptions import FixtureError
 from mockserver.store.memory import BackupStore
 
 DEBOUNCE_MS = 300  # editors write a file in several steps; wait for them to settle
@@ -31,14 +31,14 @@ class FixtureReloader:
     def __init__(
         self,
         directory: Path,
-        spec: Spec,
+        shape: RecordShape,
         store: BackupStore,
         authenticator: Authenticator,
         on_reload: Callable[[FixtureSet], None] | None = None,
         cache: FixtureCache | None = None,
     ) -> None:
         self.directory = Path(directory)
-        self.spec = spec
+        self.shape = shape
         self.store = store
         self.authenticator = authenticator
         self.on_reload = on_reload
@@ -51,7 +51,7 @@ class FixtureReloader:
     def load(self) -> FixtureSet | None:
         """The fixtures as the files now say, or None (and the error printed)."""
         try:
-            return load_fixtures(self.directory, self.spec, self.cache)
+            return load_fixtures(self.directory, self.shape, self.cache)
         except FixtureError as exc:
             print(f"backup-mock: fixtures NOT reloaded, still serving the previous ones: {exc}",
                   file=sys.stderr, flush=True)

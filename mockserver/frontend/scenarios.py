@@ -16,33 +16,21 @@ of its header names more than before.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from mockserver.api.endpoints import Handler
+from mockserver.api.examples import Answers, Canned
+from mockserver.api.responses import json_response
 from mockserver.exceptions import ApiError
 from mockserver.frontend.latency import Latency, bounded, format_duration, parse_duration
-from mockserver.api.responses import JSON, json_response
-from mockserver.data.serializers import dumps
-from mockserver.spec.document import Spec
+from mockserver.spec.model import ApiModel
 
 APPLIED = "Preference-Applied"
 TRUE, FALSE = ("true", "yes", "1", ""), ("false", "no", "0")
-
-
-@dataclass(frozen=True)
-class Canned:
-    """A documented answer: status, the example's JSON and the response's documented headers."""
-
-    status: int
-    body: bytes
-    headers: dict[str, str]
-
-    def response(self) -> Response:
-        return Response(self.body, status_code=self.status, headers=dict(self.headers), media_type=JSON)
 
 
 class PreferError(Exception):
@@ -64,43 +52,15 @@ def parse_prefer(text: str) -> dict[str, str]:
     return preferences
 
 
-def _header_value(spec: Spec, header: dict[str, Any]) -> str | None:
-    schema = spec.resolve(header.get("schema", {}))
-    for value in (schema.get("const"), (schema.get("enum") or [None])[0], header.get("example"),
-                  (schema.get("examples") or [None])[0], schema.get("default")):
-        if value is not None:
-            return str(value)
-    return None
-
-
-def canned_answers(spec: Spec) -> dict[str, dict[str, dict[str, Canned]]]:
-    """operationId -> status -> example name -> Canned, in the spec's order."""
-    answers: dict[str, dict[str, dict[str, Canned]]] = {}
-    for operation_id, operation in spec.operations.items():
-        by_status: dict[str, dict[str, Canned]] = {}
-        for status in operation.statuses:
-            if not status.isdigit():
-                continue
-            response = spec.resolve(operation.definition["responses"][status])
-            headers = {}
-            for name, header in response.get("headers", {}).items():
-                value = _header_value(spec, spec.resolve(header))
-                if value is not None:
-                    headers[name] = value
-            examples = spec.response_examples(operation_id, status)
-            by_status[status] = {name: Canned(int(status), dumps(value), headers) for name, value in examples.items()}
-        answers[operation_id] = by_status
-    return answers
-
-
 class Scenarios:
     """Wraps the operation handlers with Prefer handling and latency."""
 
-    def __init__(self, spec: Spec, latency: Latency | None = None, dynamic_by_default: bool = False) -> None:
-        self.spec = spec
+    def __init__(self, model: ApiModel, canned: Callable[[], Answers], latency: Latency | None = None,
+                 dynamic_by_default: bool = False) -> None:
+        self.model = model
         self.latency = latency
         self.dynamic_by_default = dynamic_by_default
-        self.canned = canned_answers(spec)
+        self.answers = canned  # the documented answers, with the fixtures' real sids in them
 
     def wrap(self, normal: dict[str, Handler], dynamic: dict[str, Handler]) -> dict[str, Handler]:
         return {operation_id: self._wrap(operation_id, normal[operation_id], dynamic[operation_id])
@@ -170,14 +130,14 @@ class Scenarios:
             if value not in TRUE + FALSE:
                 raise PreferError(f"Prefer: dynamic must be true or false, not {preferences['dynamic']!r}")
             use_dynamic = value in TRUE
-            if canned is None and self.spec.operation(operation_id).method == "GET":
+            if canned is None and self.model.operations[operation_id].method == "GET":
                 applied.append(f"dynamic={'true' if use_dynamic else 'false'}")
         return delay, use_dynamic, canned[2] if canned else None, applied
 
     def _canned(self, operation_id: str, code: str | None, example: str | None) -> tuple[str, str, Canned] | None:
         if code is None and example is None:
             return None
-        by_status = self.canned[operation_id]
+        by_status = self.answers()[operation_id]
         documented = {status: list(examples) for status, examples in by_status.items()}
         if code is not None:
             if code not in by_status:

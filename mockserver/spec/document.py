@@ -1,14 +1,13 @@
-"""Read openapi.yaml once and expose what the mock needs from it.
+"""openapi.yaml as a document: loaded once with `yaml.safe_load`, with local `$ref` lookups.
 
-The spec is the single source of truth: operations and their paths, the values a path
-parameter allows, the field set of each serializer, the schemas fixtures are checked
-against and the documented error messages all come from here, not from Python constants.
+Everything the mock knows about the API is read from this document (see model.py); this
+module only loads it and answers "what is at this JSON pointer". Every problem is a
+SpecError whose message names the file and the JSON pointer of the node, on one line.
 """
 
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,160 +15,115 @@ import yaml
 
 from mockserver.exceptions import SpecError
 from mockserver.resources import project_path
+from mockserver.text import one_line
 
 DEFAULT_SPEC_PATH = project_path("openapi.yaml")
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
-@dataclass(frozen=True)
-class Operation:
-    """One documented operation: where it lives and what it may answer."""
+def escape(part: str) -> str:
+    """One JSON-pointer segment (RFC 6901): `~` and `/` escaped."""
+    return part.replace("~", "~0").replace("/", "~1")
 
-    operation_id: str
-    method: str
-    path: str
-    statuses: tuple[str, ...]
-    definition: dict[str, Any]
+
+def pointer_of(*parts: object) -> str:
+    return "#/" + "/".join(escape(str(part)) for part in parts)
 
 
 class Spec:
-    """A loaded OpenAPI document with `$ref` lookups and the mock's views of it."""
+    """A loaded OpenAPI document and its source, with `$ref` resolution."""
 
-    def __init__(self, document: dict[str, Any], source: str = "<memory>") -> None:
-        if not isinstance(document, dict) or "paths" not in document:
-            raise SpecError(f"{source}: not an OpenAPI document (no 'paths')")
-        self.document = document
+    def __init__(self, document: Any, source: str = "<memory>") -> None:
         self.source = source
-        self.operations = self._collect_operations()
+        if not isinstance(document, dict):
+            raise SpecError(f"{source}: not an OpenAPI document (expected a mapping at the top)")
+        if not isinstance(document.get("paths"), dict):
+            raise self.error("#/paths", "not an OpenAPI document: expected a mapping of paths")
+        self.document: dict[str, Any] = document
 
     @classmethod
-    def load(cls, path: str | Path = DEFAULT_SPEC_PATH) -> "Spec":
+    def load(cls, path: str | Path = DEFAULT_SPEC_PATH) -> Spec:
         path = Path(path)
         try:
-            with path.open(encoding="utf-8") as handle:
-                document = yaml.safe_load(handle)
+            content = path.read_bytes()
         except OSError as exc:
-            raise SpecError(f"{path}: cannot read the spec ({exc.strerror})") from exc
+            raise SpecError(f"{path}: cannot read the spec ({exc.strerror or exc})") from None
+        try:
+            document = yaml.safe_load(content.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise SpecError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
         except yaml.YAMLError as exc:
-            raise SpecError(f"{path}: not valid YAML ({exc})") from exc
+            raise SpecError(one_line(f"{path}: not valid YAML ({exc})")) from None
+        except RecursionError:
+            raise SpecError(f"{path}: nested too deeply to read") from None
         return cls(document, str(path))
+
+    def error(self, pointer: str, problem: str) -> SpecError:
+        """The one-line error for a problem at a JSON pointer of this document."""
+        return SpecError(one_line(f"{self.source}{pointer}: {problem}"))
 
     # -- references -------------------------------------------------------------------------
 
-    def resolve(self, node: Any) -> Any:
+    def pointer(self, ref: str, where: str = "") -> Any:
+        """The node a local reference (`#/a/b`) points at."""
+        if not isinstance(ref, str) or not ref.startswith("#"):
+            raise self.error(where or "#", f"only local $ref are supported, got {ref!r}")
+        node: Any = self.document
+        for raw in ref[2:].split("/") if ref not in ("#", "#/") else []:
+            part = raw.replace("~1", "/").replace("~0", "~")
+            if isinstance(node, dict) and part in node:
+                node = node[part]
+            elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+                node = node[int(part)]
+            else:
+                raise self.error(where or ref, f"unresolvable $ref {ref}")
+        return node
+
+    def resolve(self, node: Any, where: str = "") -> Any:
         """Follow `$ref` chains until a node that is not a reference."""
-        seen = set()
+        seen: set[str] = set()
         while isinstance(node, dict) and "$ref" in node:
             ref = node["$ref"]
-            if ref in seen:
-                raise SpecError(f"{self.source}: circular $ref {ref}")
+            if not isinstance(ref, str) or ref in seen:
+                raise self.error(where or "#", f"circular or invalid $ref {ref!r}")
             seen.add(ref)
-            node = self.pointer(ref)
+            node = self.pointer(ref, where)
         return node
 
-    def pointer(self, ref: str) -> Any:
-        if not ref.startswith("#/"):
-            raise SpecError(f"{self.source}: only local $ref are supported, got {ref}")
-        node: Any = self.document
-        for part in ref[2:].split("/"):
-            part = part.replace("~1", "/").replace("~0", "~")
-            try:
-                node = node[part]
-            except (KeyError, TypeError):
-                raise SpecError(f"{self.source}: unresolvable $ref {ref}") from None
-        return node
+    def inline(self, node: Any, where: str = "", _active: tuple[str, ...] = ()) -> Any:
+        """A deep copy of `node` with every local `$ref` replaced by its target.
 
-    def inline(self, node: Any) -> Any:
-        """A deep copy of `node` with every local `$ref` replaced by its target."""
-        node = self.resolve(node)
+        A schema that refers to itself cannot be inlined: that is a SpecError (the mock's
+        schemas are finite)."""
         if isinstance(node, dict):
-            return {key: self.inline(value) for key, value in node.items()}
+            if "$ref" in node:
+                ref = node["$ref"]
+                if ref in _active:
+                    raise self.error(where or "#", f"recursive $ref {ref} is not supported")
+                target = self.pointer(ref, where)
+                siblings = {key: value for key, value in node.items() if key != "$ref"}
+                inlined = self.inline(target, ref, (*_active, ref))
+                if siblings and isinstance(inlined, dict):  # OpenAPI 3.1: siblings apply too
+                    return {**inlined, **self.inline(siblings, where, _active)}
+                return inlined
+            return {key: self.inline(value, where, _active) for key, value in node.items()}
         if isinstance(node, list):
-            return [self.inline(value) for value in node]
+            return [self.inline(value, where, _active) for value in node]
         return copy.deepcopy(node)
 
-    # -- operations -------------------------------------------------------------------------
-
-    def _collect_operations(self) -> dict[str, Operation]:
-        operations: dict[str, Operation] = {}
-        for path, item in self.document["paths"].items():
-            for method in HTTP_METHODS:
-                definition = item.get(method)
-                if definition is None:
-                    continue
-                operation_id = definition.get("operationId")
-                if not operation_id:
-                    raise SpecError(f"{self.source}: {method.upper()} {path} has no operationId")
-                statuses = tuple(str(code) for code in definition.get("responses", {}))
-                operations[operation_id] = Operation(operation_id, method.upper(), path, statuses, definition)
-        return operations
-
-    def operation(self, operation_id: str) -> Operation:
-        try:
-            return self.operations[operation_id]
-        except KeyError:
-            raise SpecError(f"{self.source}: no operation {operation_id!r}") from None
-
-    def parameters(self, operation_id: str) -> dict[tuple[str, str], dict[str, Any]]:
-        """Path-level and operation-level parameters, keyed by (location, name)."""
-        op = self.operation(operation_id)
-        params: dict[tuple[str, str], dict[str, Any]] = {}
-        item = self.document["paths"][op.path]
-        for raw in [*item.get("parameters", []), *op.definition.get("parameters", [])]:
-            param = self.resolve(raw)
-            params[(param["in"], param["name"])] = param
-        return params
-
-    def parameter(self, operation_id: str, location: str, name: str) -> dict[str, Any]:
-        try:
-            return self.parameters(operation_id)[(location, name)]
-        except KeyError:
-            raise SpecError(f"{self.source}: {operation_id} has no {location} parameter {name!r}") from None
-
-    def allowed_values(self, operation_id: str, location: str, name: str) -> tuple[str, ...]:
-        """The enum of a parameter's schema."""
-        schema = self.resolve(self.parameter(operation_id, location, name).get("schema", {}))
-        if "enum" not in schema:
-            raise SpecError(f"{self.source}: {operation_id} parameter {name!r} has no enum")
-        return tuple(str(value) for value in schema["enum"])
-
-    def parameter_default(self, operation_id: str, name: str) -> Any:
-        schema = self.resolve(self.parameter(operation_id, "query", name).get("schema", {}))
-        return schema.get("default")
-
-    # -- schemas and examples ---------------------------------------------------------------
-
-    def schema(self, name: str) -> dict[str, Any]:
-        return self.inline({"$ref": f"#/components/schemas/{name}"})
-
-    def field_names(self, schema_ref: str) -> tuple[str, ...]:
-        """The properties of an object schema, in the order the spec lists them."""
-        schema = self.resolve({"$ref": schema_ref})
-        return tuple(schema.get("properties", {}))
-
-    def serializer_fields(self, operation_id: str) -> dict[str, tuple[str, ...]]:
-        """serializer value -> field names, from the parameter's `x-serializer-schemas`."""
-        param = self.parameter(operation_id, "path", "serializer")
-        mapping = param.get("x-serializer-schemas")
-        if not mapping:
-            raise SpecError(f"{self.source}: the serializer parameter has no x-serializer-schemas")
-        return {value: self.field_names(ref) for value, ref in mapping.items()}
-
-    def response_example(self, operation_id: str, status: str, example: str) -> Any:
-        """The value of a named example of one response."""
-        examples = self.response_examples(operation_id, status)
-        try:
-            return examples[example]
-        except KeyError:
-            raise SpecError(
-                f"{self.source}: {operation_id} {status} has no example {example!r}"
-            ) from None
-
-    def response_examples(self, operation_id: str, status: str) -> dict[str, Any]:
-        op = self.operation(operation_id)
-        response = self.resolve(op.definition.get("responses", {}).get(status, {}))
-        media = response.get("content", {}).get("application/json", {})
-        return {name: self.resolve(example).get("value") for name, example in media.get("examples", {}).items()}
-
-    def max_page_size(self, operation_id: str) -> int:
-        return int(self.parameter(operation_id, "query", "page_size")["x-max-page-size"])
+    def refs(self) -> list[tuple[str, str]]:
+        """Every `$ref` in the document, with the pointer of the node that holds it."""
+        found: list[tuple[str, str]] = []
+        stack: list[tuple[Any, str]] = [(self.document, "#")]
+        while stack:
+            node, where = stack.pop()
+            if isinstance(node, dict):
+                ref = node.get("$ref")
+                if ref is not None:
+                    found.append((where, ref))
+                for key, value in node.items():
+                    stack.append((value, f"{where}/{escape(str(key))}"))
+            elif isinstance(node, list):
+                for index, value in enumerate(node):
+                    stack.append((value, f"{where}/{index}"))
+        return found

@@ -16,12 +16,12 @@ from __future__ import annotations
 import bisect
 import time
 from collections import deque
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta, timezone
-from typing import Callable, Iterable
 
 from mockserver.data.factory import new_backup
 from mockserver.data.fixtures import FixtureSet
-from mockserver.data.models import Backup
+from mockserver.data.models import Backup, Organization
 from mockserver.data.serializers import Serializers
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -37,11 +37,11 @@ class Entry:
     def __init__(self, backup: Backup, serializers: Serializers) -> None:
         self.backup = backup
         self._serializers = serializers
-        self._rendered: dict[str, bytes] | None = None
+        self._rendered: list[bytes] | None = None
 
     @property
-    def rendered(self) -> dict[str, bytes]:
-        """serializer name -> JSON bytes"""
+    def rendered(self) -> list[bytes]:
+        """JSON bytes per view slot (Serializers.slot(view) says which)."""
         rendered = self._rendered
         if rendered is None:
             rendered = self._rendered = self._serializers.render(self.backup)
@@ -118,6 +118,14 @@ class BackupStore:
     def get(self, sid: str) -> Entry | None:
         return self._by_sid.get(sid)
 
+    @property
+    def organizations(self) -> dict[str, Organization]:
+        return self.fixtures.organizations
+
+    def organization_of(self, sid: str) -> str | None:
+        entry = self._by_sid.get(sid)
+        return entry.backup.organization if entry is not None else None
+
     def create(self, organization: str) -> Entry:
         entries = self._by_org[organization]
         newest = entries[0].backup if entries else None
@@ -125,7 +133,7 @@ class BackupStore:
             if waiting.backup.organization == organization:
                 newest = waiting.backup  # the newest of the organization, listed or not yet
                 break
-        backup = new_backup(organization, self._by_sid, newest)
+        backup = new_backup(self.serializers.shape, organization, self._by_sid, newest)
         entry = Entry(backup, self.serializers)
         if self.create_delay > 0:
             self._pending.append((time.monotonic() + self.create_delay, entry))

@@ -18,9 +18,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from mockserver.exceptions import FixtureError, StateError
 from mockserver.data.fixtures import check_backups
-from mockserver.spec.document import Spec
+from mockserver.exceptions import FixtureError, StateError
 from mockserver.store.memory import BackupStore
 
 FORMAT = "labii-backup-mock/state"
@@ -32,9 +31,8 @@ def warn(message: str) -> None:
 
 
 class StateFile:
-    def __init__(self, path: Path, spec: Spec, store: BackupStore) -> None:
+    def __init__(self, path: Path, store: BackupStore) -> None:
         self.path = Path(path)
-        self.spec = spec
         self.store = store
 
     def attach(self) -> int:
@@ -74,18 +72,19 @@ class StateFile:
             else:
                 kept.append(raw)
         try:
-            backups = check_backups(self.path, kept, self.spec, fixtures.organizations)
+            backups = check_backups(self.path, kept, self.store.serializers.shape, fixtures.organizations)
         except FixtureError as exc:
             raise StateError(f"{exc}; fix or delete the file") from None
         self.store.restore(backups)
         return len(backups)
 
     def save(self, strict: bool = False) -> None:
+        shape = self.store.serializers.shape
         document = {
             "format": FORMAT,
             "version": VERSION,
             "saved_at": datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
-            "backups": [{"organization": backup.organization, **backup.as_dict()} for backup in self.store.created()],
+            "backups": [{"organization": backup.organization, **shape.as_dict(backup)} for backup in self.store.created()],
         }
         data = json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8") + b"\n"
         try:

@@ -25,11 +25,10 @@ import string
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from mockserver.exceptions import FixtureError, SpecError
-from mockserver.data.factory import format_size, iso_utc, parse_size, time_stamp
+from mockserver.data.factory import documented_values, parse_size
 from mockserver.data.fixtures import check_backups
 from mockserver.data.models import Backup, Organization
-from mockserver.spec.document import Spec
+from mockserver.exceptions import FixtureError, SpecError
 from mockserver.store.memory import BackupStore, Entry
 
 _BASE62 = string.digits + string.ascii_letters
@@ -61,7 +60,7 @@ def _unit(digest: bytes, slot: int) -> float:
 class DynamicStore:
     """Generated backups behind the created ones; reads only, creation goes to the real store."""
 
-    def __init__(self, store: BackupStore, spec: Spec, count: int, seed: int) -> None:
+    def __init__(self, store: BackupStore, count: int, seed: int) -> None:
         if not 0 <= count <= MAX_COUNT:
             raise ValueError(f"dynamic count must be between 0 and {MAX_COUNT}")
         self.store = store
@@ -79,7 +78,7 @@ class DynamicStore:
         self._cache: dict[tuple[str, int], Entry] = {}
         self._cache_fixtures = store.fixtures
         self._anchor = self._newest_fixture()
-        self._check(spec)
+        self._check()
 
     # -- the store's interface ----------------------------------------------------------
 
@@ -100,6 +99,14 @@ class DynamicStore:
 
     def get(self, sid: str) -> Entry | None:
         return self.store.get(sid) or self._decode(sid)
+
+    @property
+    def organizations(self) -> dict[str, Organization]:
+        return self.store.fixtures.organizations
+
+    def organization_of(self, sid: str) -> str | None:
+        entry = self.get(sid)
+        return entry.backup.organization if entry is not None else None
 
     def create(self, organization: str) -> Entry:
         return self.store.create(organization)
@@ -127,19 +134,11 @@ class DynamicStore:
         started = created - timedelta(seconds=20 + 70 * _unit(digest, 1))
         size = self._newest_size(organization) * math.exp(-self._growth * index)
         size *= 1 + 0.004 * (_unit(digest, 2) - 0.5)
-        stamp = time_stamp(started)
         head = "".join(_HEAD[byte % len(_HEAD)] for byte in digest[12:16])
         check = "".join(_BASE62[byte % 62] for byte in digest[16:20])
         sid = head + _INFIX + self._org_code(organization) + _base62(self._hide(index), _INDEX_DIGITS) + check
-        return Backup(
-            organization=organization,
-            sid=sid,
-            name=f"{stamp}.gz",
-            description=f"Data backup on {stamp}",
-            database_size=format_size(size),
-            date_created=iso_utc(created),
-            change_permission=False,
-        )
+        shape = self.store.serializers.shape
+        return shape.make(organization, {**shape.filled, **documented_values(sid, created, started, size)})
 
     def _hide(self, index: int) -> int:
         return (index * self._scale + self._shift) % _INDEX_SPACE
@@ -154,8 +153,9 @@ class DynamicStore:
     def _newest_size(self, organization: str) -> float:
         """The newest fixture backup's size; without one, 20 MB to 2 GB (log-uniform, per seed)."""
         newest = self._newest_fixture_of.get(organization)
-        if newest is not None:
-            return parse_size(newest.database_size)
+        size = self.store.serializers.shape.value(newest, "database_size") if newest is not None else None
+        if isinstance(size, str):
+            return parse_size(size)
         low, high = math.log(20e6), math.log(2e9)
         return math.exp(low + (high - low) * _unit(self._org_digest(organization), 1))
 
@@ -187,16 +187,17 @@ class DynamicStore:
                     return entry
         return None
 
-    def _check(self, spec: Spec) -> None:
+    def _check(self) -> None:
         """Generated backups must pass the fixtures' own checks: the schema and the conventions."""
+        shape = self.store.serializers.shape
         organizations = self.store.fixtures.organizations or {"sample": Organization("sample", "sample")}
         last = max(self.count_per_organization - 1, 0)
         raws = [
-            {"organization": organization, **self.generate(organization, index).as_dict()}
+            {"organization": organization, **shape.as_dict(self.generate(organization, index))}
             for organization in list(organizations)[:3]  # a sample: start-up stays fast with many
             for index in sorted({0, 1, last})
         ]
         try:
-            check_backups(Path("<dynamic data>"), raws, spec, organizations)
+            check_backups(Path("<dynamic data>"), raws, shape, organizations)
         except FixtureError as exc:
-            raise SpecError(f"the dynamic data generator no longer follows {spec.source}: {exc}") from None
+            raise SpecError(f"the dynamic data generator no longer follows {shape.source}: {exc}") from None
