@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from starlette.applications import Starlette
@@ -76,7 +77,7 @@ def _all_forms(model: ApiModel) -> Forms:
     return Forms.of(forms)
 
 
-def _answers(model: ApiModel, store: BackupStore) -> Answers:
+def _answers(model: ApiModel, store: BackupStore) -> Callable[[], Answers]:
     """The documented answers with the demo organization's newest sids in their examples (cached
     until the store changes)."""
     cache: dict[int, Answers] = {}
@@ -132,12 +133,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
             allow_headers=["*"],
             expose_headers=CORS_EXPOSED,
         ),
-        Middleware(BodyLimitMiddleware, catalog=everyone),  # type: ignore[arg-type]
+        Middleware(BodyLimitMiddleware, catalog=everyone),
     ]
     if settings.journal_size > 0 or settings.access_log:
         log = AccessLog() if settings.access_log else None
         kept = journal if settings.journal_size > 0 else None
-        middleware.insert(0, Middleware(JournalMiddleware, journal=kept, log=log))  # type: ignore[arg-type]
+        middleware.insert(0, Middleware(JournalMiddleware, journal=kept, log=log))
     reloader = None
     if settings.watch_fixtures:
         def reloaded(new: FixtureSet) -> None:

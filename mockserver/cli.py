@@ -54,7 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     _common(parser)
     parser.add_argument("--cors-origin", action="append", metavar="ORIGIN", dest="cors_origins",
                         help="allow this browser origin (repeatable); default: any origin")
-    parser.add_argument("--header-timeout", type=lambda text: _bounded(text, parse_duration, MAX_HEADER_TIMEOUT), default=DEFAULT_HEADER_TIMEOUT, metavar="TIME",
+    parser.add_argument("--header-timeout", type=lambda text: _bounded(text, parse_duration, MAX_HEADER_TIMEOUT),
+                        default=DEFAULT_HEADER_TIMEOUT, metavar="TIME",
                         help="close a connection that has not sent a whole request head within this "
                              "(default 10s; 0s: never)")
     _frontend(parser)
@@ -65,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _bounded(text: str, parse: "Callable[[str], Any]", limit: float = MAX_DELAY) -> Any:
+def _bounded(text: str, parse: Callable[[str], Any], limit: float = MAX_DELAY) -> Any:
     try:
         value = parse(text)
     except ValueError as exc:
@@ -75,7 +76,7 @@ def _bounded(text: str, parse: "Callable[[str], Any]", limit: float = MAX_DELAY)
     return value
 
 
-def _count(low: int, high: int) -> "Callable[[str], int]":
+def _count(low: int, high: int) -> Callable[[str], int]:
     def parse(text: str) -> int:
         if not text.isdigit() or not low <= int(text) <= high:
             raise argparse.ArgumentTypeError(f"{text!r} is not a whole number from {low} to {high}")

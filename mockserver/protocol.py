@@ -26,12 +26,12 @@ try:  # uvicorn[standard]: httptools, what "auto" picks
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as _Base
 except ImportError:  # pragma: no cover - plain uvicorn: h11
     from uvicorn.protocols.http.h11_impl import H11Protocol as _Base  # type: ignore[assignment]
-    STATUS_LINE = None
+    STATUS_LINE = None  # type: ignore[assignment]
 
 _BODY = json.dumps({"detail": BAD_REQUEST}, separators=(",", ":")).encode()
 
 
-class JsonErrorsProtocol(_Base):  # type: ignore[misc, valid-type]
+class JsonErrorsProtocol(_Base):
     header_timeout: float = DEFAULT_HEADER_TIMEOUT  # 0: no deadline (set by protocol_class)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -54,7 +54,7 @@ class JsonErrorsProtocol(_Base):  # type: ignore[misc, valid-type]
 
     # -- the header deadline ----------------------------------------------------------------
 
-    def connection_made(self, transport: Any) -> None:  # type: ignore[override]
+    def connection_made(self, transport: Any) -> None:
         super().connection_made(transport)
         if self._timed:
             self._arm()

@@ -75,7 +75,8 @@ class Access:
         backup = params[self.backup] if self.backup is not None else None
         if backup is not None:
             owner = store.organization_of(backup)
-            if owner is None or (organization is not None and owner != organization) or not self._reaches(user, owner, store):
+            mismatch = organization is not None and owner != organization
+            if owner is None or mismatch or not self._reaches(user, owner, store):
                 raise errors.error("wrong_id")
             organization = owner
         role = user.role_in(organization) if user is not None and organization is not None else None

@@ -70,13 +70,13 @@ class Authenticator:
             if parts and parts[0].lower() in forms.keywords:
                 return self._from_keyword(parts, errors)
         for name in forms.headers:
-            value = bare.get(name)
-            if value is not None and value.strip():
-                return self._lookup(value.strip(), errors)
+            carried = bare.get(name)
+            if carried is not None and carried.strip():
+                return self._lookup(carried.strip(), errors)
         if forms.queries and query_string:
-            for key, value in parse_qsl(query_string.decode("latin-1"), keep_blank_values=False):
-                if key in forms.queries and value.strip():
-                    return self._lookup(value.strip().encode("latin-1"), errors)
+            for key, text in parse_qsl(query_string.decode("latin-1"), keep_blank_values=False):
+                if key in forms.queries and text.strip():
+                    return self._lookup(text.strip().encode("latin-1"), errors)
         raise errors.error("not_authenticated")
 
     def identify(self, headers: list[tuple[bytes, bytes]], forms: Forms, errors: ErrorCatalog,

@@ -18,7 +18,7 @@ import sys
 import time
 from collections import deque
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, TextIO
 from urllib.parse import parse_qsl, urlencode
 
@@ -77,7 +77,7 @@ class Journal:
         query_text = redact_query(query)
         user = self.identify(raw_headers, query)
         return {
-            "time": datetime.fromtimestamp(started, timezone.utc).isoformat(timespec="milliseconds")[:-6] + "Z",
+            "time": datetime.fromtimestamp(started, UTC).isoformat(timespec="milliseconds")[:-6] + "Z",
             "method": method,
             "path": path,
             "query": query_text,

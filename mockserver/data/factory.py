@@ -15,7 +15,7 @@ import re
 import secrets
 import string
 from collections.abc import Container
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from mockserver.data.models import Backup
@@ -55,7 +55,7 @@ def parse_size(text: str) -> float:
     value = float(match.group(1)) * 1024 ** _UNITS.index(match.group(2))
     if value > MAX_DATABASE_BYTES:
         raise ValueError(f"{text!r} is larger than a million TB")
-    return value
+    return float(value)
 
 
 def format_size(num_bytes: float) -> str:
@@ -69,11 +69,11 @@ def format_size(num_bytes: float) -> str:
 
 
 def time_stamp(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y%m%d%H%M%S")
+    return moment.astimezone(UTC).strftime("%Y%m%d%H%M%S")
 
 
 def iso_utc(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def documented_values(sid: str, created: datetime, started: datetime, size: float) -> dict[str, Any]:
@@ -101,7 +101,7 @@ def new_backup(
     `date_created` never goes behind the newest existing backup, so a created backup is
     always first in its list even if the clock steps back.
     """
-    moment = now or datetime.now(timezone.utc)
+    moment = now or datetime.now(UTC)
     if newest is not None and moment <= newest.created_at:
         moment = newest.created_at + timedelta(microseconds=1)
     size_text = shape.value(newest, "database_size") if newest is not None else None

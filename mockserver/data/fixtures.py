@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import gc
 import re
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import yaml
 
@@ -102,7 +103,8 @@ def _read(path: Path, key: str, content: bytes | None = None) -> list[Any]:
         document = {key: []}
     if not isinstance(document, dict) or not isinstance(document.get(key), list):
         raise FixtureError(f"{path}: expected a mapping with a list under '{key}'")
-    return document[key]
+    entries: list[Any] = document[key]
+    return entries
 
 
 def _entry(path: Path, index: int, raw: Any, key: str) -> str:

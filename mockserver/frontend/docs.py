@@ -4,8 +4,9 @@
 `static/swagger-ui/README.md`), so it works with no internet and no CDN; a
 Content-Security-Policy keeps every script, style and image on the mock. The page loads
 `/openapi.json`: the spec the mock runs on, with `servers` starting at the address the page
-was fetched from plus the spec's first server path (`/v1`), so "Try it out" calls this very mock whatever its host and port
-(the spec's loopback entry, the mock on its default port, gives way to it; production stays).
+was fetched from plus the spec's first server path (`/v1`), so "Try it out" calls this very
+mock whatever its host and port (the spec's loopback entry, the mock on its default port,
+gives way to it; production stays).
 The demo organization's Admin token is pre-filled in Authorize (`tokenAuth`) and shown on
 top of the page with the demo organization's sid.
 """

@@ -14,8 +14,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable
+from typing import Any
 
 from mockserver.api.auth import Authenticator
 from mockserver.data.fixture_cache import FixtureCache

@@ -124,4 +124,5 @@ def _check_holder(spec: Spec, holder: Any, where: str) -> None:
         if errors:
             first = errors[0]
             at = "/".join(str(part) for part in first.instance_path)
-            raise spec.error(pointer, f"the example does not match its schema: {at + ': ' if at else ''}{first.message}")
+            where = f"{at}: " if at else ""
+            raise spec.error(pointer, f"the example does not match its schema: {where}{first.message}")

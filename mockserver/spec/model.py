@@ -12,6 +12,7 @@ consistently; what is still missing here is a SpecError naming the file and the 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -112,6 +113,12 @@ class ApiModel:
         self.operations: dict[str, Operation] = {}
         for operation in self._operations():
             self.operations[operation.operation_id] = operation
+        for operation in self.operations.values():
+            if operation.role in (CREATE, DETAIL):
+                schema = self.response_schema(operation, operation.success_status)
+                if schema is None or not isinstance(schema.get("properties"), dict):
+                    raise spec.error(operation.pointer, f"x-role {operation.role} needs a 2xx answer whose "
+                                                        "application/json schema is an object with properties")
         self.serializers = self._serializers()
         self.record = self._record()
         self.page = self._page()
@@ -346,20 +353,32 @@ class ApiModel:
         size = operation.param(PAGE_SIZE)
         default, maximum = 10, 10  # no page-size parameter: DRF's fixed page size
         if size is not None:
-            default = size.schema.get("default")
-            maximum = size.definition.get("x-max-page-size")
-            for value, key in ((default, "schema/default"), (maximum, "x-max-page-size")):
+            found: list[int] = []
+            for value, key in ((size.schema.get("default"), "schema/default"),
+                               (size.definition.get("x-max-page-size"), "x-max-page-size")):
                 if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                     raise self.spec.error(f"{size.pointer}/{key}", "the page-size parameter needs a whole number "
                                                                   "of at least 1 here")
+                found.append(value)
+            default, maximum = found
             if default > maximum:
                 raise self.spec.error(f"{size.pointer}/schema/default", f"default {default} is above "
                                                                        f"x-max-page-size {maximum}")
         return PageModel(tuple(schema["properties"]), arrays[0], default, maximum, schema)
 
 
+_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # an HTTP token (RFC 9110): header names, keywords
+
+
 def _form(name: str, scheme: Any) -> CredentialForm | None:
     """The credential form of a security scheme, or None for a kind the mock cannot check."""
+    form = _scheme_form(name, scheme)
+    if form is not None and form.kind != "query" and not _TOKEN.match(form.name):
+        return None  # not something an HTTP header can carry
+    return form
+
+
+def _scheme_form(name: str, scheme: Any) -> CredentialForm | None:
     if not isinstance(scheme, dict):
         return None
     kind, where = scheme.get("type"), scheme.get("in")

@@ -17,12 +17,13 @@ value per property, not a distribution, so this small generator is written by ha
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import jsonschema_rs
 
-NOW = datetime(2026, 1, 1, 3, 0, tzinfo=timezone.utc)  # fixed: the same spec gives the same values
+NOW = datetime(2026, 1, 1, 3, 0, tzinfo=UTC)  # fixed: the same spec gives the same values
 _FORMAT_STRINGS = {
     "date-time": NOW.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
     "date": NOW.strftime("%Y-%m-%d"),
@@ -104,7 +105,7 @@ def _generated(schema: dict[str, Any], depth: int) -> list[Any]:
     for name in names:
         maker = _MAKERS.get(name)
         if maker is not None:
-            found += maker(schema, depth)
+            found.extend(maker(schema, depth))
     return found
 
 
@@ -150,7 +151,7 @@ def _array(schema: dict[str, Any], depth: int) -> list[Any]:
 
 
 def _object(schema: dict[str, Any], depth: int) -> list[Any]:
-    properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+    properties: dict[str, Any] = schema["properties"] if isinstance(schema.get("properties"), dict) else {}
     value: dict[str, Any] = {}
     for name in schema.get("required") or []:
         sub = properties.get(name, {})
@@ -161,7 +162,7 @@ def _object(schema: dict[str, Any], depth: int) -> list[Any]:
     return [value]
 
 
-_MAKERS = {
+_MAKERS: dict[str, Callable[[dict[str, Any], int], list[Any]]] = {
     "null": lambda schema, depth: [None],
     "boolean": lambda schema, depth: [False, True],
     "integer": lambda schema, depth: _number(schema, True),

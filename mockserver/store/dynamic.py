@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import math
 import string
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from mockserver.data.factory import documented_values, parse_size
@@ -40,7 +40,7 @@ MAX_COUNT = 1_000_000  # per organization (four base-62 digits of a sid could nu
 SLOT = timedelta(days=1)  # about one backup a day...
 HISTORY = timedelta(days=365 * 40)  # ...or closer together, so no history goes back over 40 years
 GROWTH_PER_DAY = 0.002  # the database roughly doubles in a year
-DEFAULT_ANCHOR = datetime(2026, 1, 1, 3, 0, tzinfo=timezone.utc)  # when the fixtures hold no backup
+DEFAULT_ANCHOR = datetime(2026, 1, 1, 3, 0, tzinfo=UTC)  # when the fixtures hold no backup
 _CACHE_LIMIT = 8192
 
 
@@ -141,7 +141,7 @@ class DynamicStore:
         return shape.make(organization, {**shape.filled, **documented_values(sid, created, started, size)})
 
     def _hide(self, index: int) -> int:
-        return (index * self._scale + self._shift) % _INDEX_SPACE
+        return int((index * self._scale + self._shift) % _INDEX_SPACE)
 
     def _org_digest(self, organization: str) -> bytes:
         return hashlib.blake2b(f"{self.seed}\0{organization}".encode(), digest_size=16).digest()

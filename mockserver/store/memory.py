@@ -17,14 +17,14 @@ import bisect
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from mockserver.data.factory import new_backup
 from mockserver.data.fixtures import FixtureSet
 from mockserver.data.models import Backup, Organization
 from mockserver.data.serializers import Serializers
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 
 

@@ -14,7 +14,7 @@ import json
 import os
 import sys
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -83,8 +83,9 @@ class StateFile:
         document = {
             "format": FORMAT,
             "version": VERSION,
-            "saved_at": datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
-            "backups": [{"organization": backup.organization, **shape.as_dict(backup)} for backup in self.store.created()],
+            "saved_at": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+            "backups": [{"organization": backup.organization, **shape.as_dict(backup)}
+                        for backup in self.store.created()],
         }
         data = json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8") + b"\n"
         try:
