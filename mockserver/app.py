@@ -103,6 +103,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     model, shape, fixtures = load_world(settings)
     serializers = Serializers(model, shape)
     store = BackupStore(fixtures, serializers, settings.create_delay)
+    serializers.verify(store.sample(), model.spec.source)
     restored = StateFile(settings.state_path, store).attach() if settings.state_path else 0
     users = Authenticator(fixtures.users)
     seed = settings.seed if settings.seed is not None else secrets.randbelow(1_000_000)

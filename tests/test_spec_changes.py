@@ -23,9 +23,12 @@ from starlette.testclient import TestClient
 
 from mockserver.app import create_app
 from mockserver.cli import demo_credentials
+from mockserver.data.records import RecordShape
+from mockserver.data.serializers import Serializers
 from mockserver.data.fixtures import DEFAULT_FIXTURES_DIR
 from mockserver.exceptions import FixtureError, SpecError
 from mockserver.settings import Settings
+from mockserver.spec import Spec, load_model
 from tests.conftest import LiveServer, free_port
 from tests.contracts_helpers import ROOT, run_kit
 from tests.spec_validation import validate_schema
@@ -339,6 +342,9 @@ INCONSISTENT: list[tuple[str, Edit, str]] = [
     ("an unknown role", lambda d: d["paths"]["/organizations/backup/detail/{sid}/"]["get"].update(
         {"x-role": "destroy"}),
      r"openapi.yaml#/paths/~1organizations~1backup~1detail~1\{sid\}~1/get/x-role: 'destroy' is not one of"),
+    ("examples are checked before answers", lambda d: d["components"]["schemas"]["BackupPage"]["properties"][
+        "add_permission"].update(const=False),
+     r"examples/documented: the example does not match its schema: add_permission: false was expected"),
     ("paths not a mapping", lambda d: d.update(paths=["/a"]),
      r"openapi.yaml#/paths: not an OpenAPI document: expected a mapping of paths"),
 ]
@@ -383,3 +389,18 @@ def test_credentials_follow_the_global_port(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, "-m", "mockserver", "--port", "99999"], cwd=ROOT,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "not a port number from 1 to 65535" in result.stderr
+
+
+def test_answers_that_would_break_the_spec_stop_the_mock_at_start() -> None:
+    """The start-up check renders a new backup in every view and a page of it, and validates them."""
+    model = load_model(Spec.load(SPEC))
+    shape = RecordShape(model)
+    serializers = Serializers(model, shape)
+    good = shape.make("org", {"sid": "abc0a40xAbCdEfGhIj", "name": "20260101030000.gz",
+                              "description": "Data backup on 20260101030000", "database_size": "1.0 MB",
+                              "date_created": "2026-01-01T03:00:00.000000Z", "change_permission": False})
+    serializers.verify(good, "openapi.yaml")
+    bad = shape.make("org", {**shape.as_dict(good), "database_size": "a lot"})
+    with pytest.raises(SpecError, match=r"openapi.yaml: the mock's serializer list answer would not follow the spec "
+                                        r"\(database_size: "):
+        serializers.verify(bad, "openapi.yaml")

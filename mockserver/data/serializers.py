@@ -18,7 +18,8 @@ from mockserver.data.models import MISSING, Backup
 from mockserver.data.records import RecordShape
 from mockserver.exceptions import SpecError
 from mockserver.spec.model import ApiModel
-from mockserver.spec.values import CannotFill, value_for
+from mockserver.spec.values import CannotFill, validator, value_for
+from mockserver.text import one_line
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # made once, not per call
 COMPUTED_PAGE_KEYS = ("page_size", "page_number", "page_count", "count", "next", "previous", "add_permission")
@@ -74,6 +75,22 @@ class Serializers:
         return [dumps({name: values[at] for name, at in fields if values[at] is not MISSING})
                 for fields in self._slots]
 
+    def verify(self, sample: Backup, source: str) -> None:
+        """Render a new backup in every view, and a page of it in every serializer, and validate
+        each against its schema: answers that would break the spec stop the mock at start."""
+        rendered = self.render(sample)
+        for view in self.views.values():
+            _validate(view.schema, rendered[view.slot], f"{view.name.replace(':', ' ')} answer", source)
+        if self.page is None:
+            return
+        for view in self.views.values():
+            if not view.name.startswith("serializer:"):
+                continue
+            envelope = {"page_size": 10, "page_number": 1, "page_count": 1, "count": 1, "next": None,
+                        "previous": None, "add_permission": True}
+            _validate(self.page.schema, self.render_page(envelope, [rendered[view.slot]]),
+                      f"page of the {view.name.split(':', 1)[1]} serializer", source)
+
     def render_page(self, envelope: dict[str, Any], results: list[bytes]) -> bytes:
         """A page: the spec's keys in order, the pre-rendered results in the results key."""
         assert self.page is not None
@@ -87,6 +104,13 @@ class Serializers:
         opening = head[:-1] + (b"," if len(head) > 2 else b"") + key + b":["
         closing = b"]" + (b"," + tail[1:] if len(tail) > 2 else b"}")
         return b"".join((opening, rows, closing))
+
+
+def _validate(schema: dict[str, Any], body: bytes, what: str, source: str) -> None:
+    for error in validator(schema).iter_errors(json.loads(body)):
+        at = "/".join(str(part) for part in error.instance_path)
+        raise SpecError(one_line(f"{source}: the mock's {what} would not follow the spec "
+                                 f"({at + ': ' if at else ''}{error.message})"))
 
 
 def _by_slot(views: Any, count: int) -> list[tuple[str, ...]]:

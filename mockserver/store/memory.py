@@ -126,6 +126,12 @@ class BackupStore:
         entry = self._by_sid.get(sid)
         return entry.backup.organization if entry is not None else None
 
+    def sample(self) -> Backup:
+        """A backup as `create` would make it, for the start-up check of answers (not stored)."""
+        organization = next(iter(self.fixtures.organizations), "sample")
+        entries = self._by_org.get(organization) or []
+        return new_backup(self.serializers.shape, organization, self._by_sid, entries[0].backup if entries else None)
+
     def create(self, organization: str) -> Entry:
         entries = self._by_org[organization]
         newest = entries[0].backup if entries else None
