@@ -20,7 +20,9 @@ from mockserver.api.errors import SERVER_ERROR, ErrorCatalog
 from mockserver.api.examples import Answers, canned_answers
 from mockserver.api.responses import json_response
 from mockserver.api.routing import build_routes, http_exception, not_found
+from mockserver.control.guard import ControlGuard
 from mockserver.control.journal import AccessLog, Journal, JournalMiddleware
+from mockserver.control.redaction import Redactor
 from mockserver.control.routes import check_no_shadowing, control_routes
 from mockserver.data.fixtures import FixtureSet, load_fixtures
 from mockserver.data.records import RecordShape
@@ -30,7 +32,9 @@ from mockserver.frontend.latency import Latency
 from mockserver.frontend.reload import FixtureReloader
 from mockserver.frontend.scenarios import APPLIED, Scenarios
 from mockserver.middleware.cors import CrossOriginOnly
+from mockserver.middleware.hosts import AllowedHosts
 from mockserver.middleware.limits import BodyLimitMiddleware
+from mockserver.middleware.websocket import RefuseWebSockets
 from mockserver.settings import Settings
 from mockserver.spec import ApiModel, Spec, load_model
 from mockserver.spec.model import CredentialForm
@@ -119,14 +123,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
         user = users.identify(headers, all_forms, everyone, query)
         return user.name if user is not None else None
 
-    journal = Journal(settings.journal_size, identify)
+    redactor = Redactor(user.token for user in fixtures.users)
+    journal = Journal(settings.journal_size, identify, redactor, settings.journal_bytes)
     guards: dict[str, Access] = api.access
     routes = (
         build_routes(model, handlers, guards)
-        + control_routes(store, journal, settings.control_from_anywhere)
+        + control_routes(store, journal if settings.journal_size > 0 else None)
         + docs_routes(model, store)
     )
     middleware = [
+        Middleware(ControlGuard, listen_host=settings.host, from_anywhere=settings.control_from_anywhere),
         Middleware(
             CrossOriginOnly,  # type: ignore[arg-type]
             allow_origins=list(settings.cors_origins),
@@ -136,13 +142,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ),
         Middleware(BodyLimitMiddleware, catalog=everyone),
     ]
+    if settings.allowed_hosts != ("*",):
+        middleware.insert(0, Middleware(AllowedHosts, patterns=settings.allowed_hosts))
+    middleware.insert(0, Middleware(RefuseWebSockets))
     if settings.journal_size > 0 or settings.access_log:
-        log = AccessLog() if settings.access_log else None
+        log = AccessLog(redactor=redactor) if settings.access_log else None
         kept = journal if settings.journal_size > 0 else None
         middleware.insert(0, Middleware(JournalMiddleware, journal=kept, log=log))
     reloader = None
     if settings.watch_fixtures:
         def reloaded(new: FixtureSet) -> None:
+            redactor.replace_tokens(user.token for user in new.users)
             app.state.mock = replace(app.state.mock, fixtures=new)
 
         reloader = FixtureReloader(settings.fixtures_dir, shape, store, users, reloaded, settings.fixture_cache())

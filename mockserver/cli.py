@@ -14,7 +14,13 @@ from mockserver.data.fixtures import DEFAULT_FIXTURES_DIR, FixtureSet
 from mockserver.data.models import ADMIN, MEMBER
 from mockserver.exceptions import MockServerError
 from mockserver.frontend.latency import MAX_DELAY, format_duration, parse_duration, parse_range
-from mockserver.settings import DEFAULT_HEADER_TIMEOUT, DEFAULT_HOST, DEFAULT_PORT, MAX_HEADER_TIMEOUT, Settings
+from mockserver.protocol import (
+    DEFAULT_BODY_TIMEOUT,
+    DEFAULT_HEADER_TIMEOUT,
+    DEFAULT_MAX_HEAD_BYTES,
+    DEFAULT_MAX_HEADERS,
+)
+from mockserver.settings import DEFAULT_HOST, DEFAULT_PORT, MAX_HEADER_TIMEOUT, Settings
 from mockserver.spec.document import DEFAULT_SPEC_PATH
 from mockserver.spec.model import ApiModel
 from mockserver.store.dynamic import MAX_COUNT
@@ -54,10 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(parser)
     parser.add_argument("--cors-origin", action="append", metavar="ORIGIN", dest="cors_origins",
                         help="allow this browser origin (repeatable); default: any origin")
-    parser.add_argument("--header-timeout", type=lambda text: _bounded(text, parse_duration, MAX_HEADER_TIMEOUT),
-                        default=DEFAULT_HEADER_TIMEOUT, metavar="TIME",
-                        help="close a connection that has not sent a whole request head within this "
-                             "(default 10s; 0s: never)")
+    _limits(parser)
     _frontend(parser)
     sub = parser.add_subparsers(dest="command")
     credentials = sub.add_parser("credentials", help="print the demo credentials of the fixtures")
@@ -74,6 +77,41 @@ def _bounded(text: str, parse: Callable[[str], Any], limit: float = MAX_DELAY) -
     if max(value if isinstance(value, tuple) else (value,)) > limit:
         raise argparse.ArgumentTypeError(f"{text!r} is more than the limit, {format_duration(limit)}")
     return value
+
+
+_SIZE_UNITS = {"": 1, "b": 1, "kib": 1024, "kb": 1000, "mib": 1024**2, "mb": 1000**2, "gib": 1024**3, "gb": 1000**3}
+
+
+def _size(low: int, high: int) -> Callable[[str], int]:
+    """A byte size: `32768`, `32KiB`, `8MiB` (KB and MB are powers of 1000)."""
+    def parse(text: str) -> int:
+        number = text.strip().rstrip("BbIiKkMmGg")
+        unit = text.strip()[len(number):].lower()
+        if not number.isdigit() or unit not in _SIZE_UNITS or not low <= int(number) * _SIZE_UNITS[unit] <= high:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a size from {low:,} to {high:,} bytes "
+                                             "(e.g. 32KiB, 8MiB)")
+        return int(number) * _SIZE_UNITS[unit]
+
+    return parse
+
+
+def _limits(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("limits on what a client may send (see the README)")
+    group.add_argument("--header-timeout", type=lambda text: _bounded(text, parse_duration, MAX_HEADER_TIMEOUT),
+                       default=DEFAULT_HEADER_TIMEOUT, metavar="TIME",
+                       help="close a connection that has not sent a whole request head within this "
+                            "(default 10s; 0s: never)")
+    group.add_argument("--body-timeout", type=lambda text: _bounded(text, parse_duration, MAX_HEADER_TIMEOUT),
+                       default=DEFAULT_BODY_TIMEOUT, metavar="TIME",
+                       help="answer 408 to a request whose body is not all there within this after its head "
+                            "(default 30s; 0s: never)")
+    group.add_argument("--max-head-size", type=_size(1024, 16 * 1024**2), default=DEFAULT_MAX_HEAD_BYTES,
+                       metavar="SIZE", help="answer 431 to a larger request head (default 32KiB)")
+    group.add_argument("--max-headers", type=_count(1, 10_000), default=DEFAULT_MAX_HEADERS, metavar="N",
+                       help="answer 431 to a request with more header fields (default %(default)s)")
+    group.add_argument("--allowed-hosts", metavar="HOSTS",
+                       help="Django's ALLOWED_HOSTS, comma-separated (`.example.com` takes its subdomains): "
+                            "other Host headers get 400 (default: any)")
 
 
 def _count(low: int, high: int) -> Callable[[str], int]:
@@ -101,6 +139,8 @@ def _frontend(parser: argparse.ArgumentParser) -> None:
                        help="keep created backups across restarts in this JSON file")
     group.add_argument("--journal-size", type=_count(0, 1_000_000), default=1000, metavar="N",
                        help="requests kept for GET /__mock/requests (default %(default)s; 0: off)")
+    group.add_argument("--journal-bytes", type=_size(64 * 1024, 1024**3), default=8 * 1024**2, metavar="SIZE",
+                       help="...and at most this much of them (default 8MiB; long values are cut)")
     group.add_argument("--quiet", action="store_true", help="no log line per request")
     group.add_argument("--no-watch", action="store_true", help="do not reload fixture files when they change")
     group.add_argument("--control-from-anywhere", action="store_true",
@@ -120,12 +160,17 @@ def settings_from(args: argparse.Namespace) -> Settings:
         latency=args.latency,
         create_delay=args.create_delay,
         journal_size=args.journal_size,
+        journal_bytes=args.journal_bytes,
         access_log=not args.quiet,
         watch_fixtures=not args.no_watch,
         state_path=args.state_path,
         control_from_anywhere=args.control_from_anywhere,
         fixture_cache_dir=None if args.no_cache else args.cache_dir,
         header_timeout=args.header_timeout,
+        body_timeout=args.body_timeout,
+        max_head_bytes=args.max_head_size,
+        max_headers=args.max_headers,
+        allowed_hosts=tuple(host.strip() for host in (args.allowed_hosts or "*").split(",") if host.strip()) or ("*",),
     )
 
 
@@ -208,7 +253,8 @@ def uvicorn_config(app: Any, settings: Settings) -> Any:
 
     return uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning",
                           proxy_headers=False, server_header=False, access_log=False,
-                          http=protocol_class(settings.header_timeout))
+                          http=protocol_class(settings.header_timeout, settings.body_timeout,
+                                              settings.max_head_bytes, settings.max_headers))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -259,10 +259,10 @@ def test_the_case_table_is_sound() -> None:
 def test_connection_stays_usable_after_errors(mock: Mock) -> None:
     """Keep-alive: a 404, a 405 and a 401 on one connection, then a 200 on the same one."""
     requests = [
-        b"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n",
-        b"DELETE /v1/organizations/backup/detail/x/ HTTP/1.1\r\nHost: x\r\n\r\n",
-        b"GET /v1/organizations/backup/detail/x/ HTTP/1.1\r\nHost: x\r\nAuthorization: Token nope\r\n\r\n",
-        fill(mock, b"GET /v1/organizations/backup/detail/{sid}/ HTTP/1.1\r\nHost: x\r\nAuthorization: Token {admin}"
+        b"GET /nope HTTP/1.1\r\nHost: localhost\r\n\r\n",
+        b"DELETE /v1/organizations/backup/detail/x/ HTTP/1.1\r\nHost: localhost\r\n\r\n",
+        b"GET /v1/organizations/backup/detail/x/ HTTP/1.1\r\nHost: localhost\r\nAuthorization: Token nope\r\n\r\n",
+        fill(mock, b"GET /v1/organizations/backup/detail/{sid}/ HTTP/1.1\r\nHost: localhost\r\nAuthorization: Token {admin}"
                    b"\r\n\r\n"),
     ]
     statuses = []
@@ -316,7 +316,7 @@ def test_a_connection_that_never_sends_a_request_is_closed(impatient_mock: Mock)
 def test_headers_trickled_forever_are_cut_off(impatient_mock: Mock) -> None:
     """Slowloris: a header line every 100 ms keeps bytes coming but never ends the head."""
     with socket.create_connection(("127.0.0.1", impatient_mock.port)) as sock:
-        sock.sendall(b"GET /__mock/requests HTTP/1.1\r\nHost: x\r\n")
+        sock.sendall(b"GET /__mock/requests HTTP/1.1\r\nHost: localhost\r\n")
         deadline = time.monotonic() + TIMEOUT
         closed = False
         while time.monotonic() < deadline and not closed:
@@ -332,7 +332,7 @@ def test_headers_trickled_forever_are_cut_off(impatient_mock: Mock) -> None:
 
 def test_the_deadline_applies_to_each_request_on_a_kept_alive_connection(impatient_mock: Mock) -> None:
     with socket.create_connection(("127.0.0.1", impatient_mock.port)) as sock:
-        sock.sendall(b"GET /__mock/requests?limit=0 HTTP/1.1\r\nHost: x\r\n\r\n")
+        sock.sendall(b"GET /__mock/requests?limit=0 HTTP/1.1\r\nHost: localhost\r\n\r\n")
         assert _answer(sock) == 200
         sock.sendall(b"GET /__mock/requests?limit=0 HTTP/1.1\r\n")  # the next head, never finished
         assert _closed_without_answer(sock)
@@ -342,10 +342,10 @@ def test_a_slow_head_that_finishes_in_time_is_answered(impatient_mock: Mock) -> 
     with socket.create_connection(("127.0.0.1", impatient_mock.port)) as sock:
         sock.sendall(b"GET /__mock/requests?limit=0 HTTP/1.1\r\n")
         time.sleep(0.2)
-        sock.sendall(b"Host: x\r\n\r\n")
+        sock.sendall(b"Host: localhost\r\n\r\n")
         assert _answer(sock) == 200
         time.sleep(0.7)  # idle between requests past the header deadline: keep-alive's business (5 s)
-        sock.sendall(b"GET /__mock/requests?limit=0 HTTP/1.1\r\nHost: x\r\n\r\n")
+        sock.sendall(b"GET /__mock/requests?limit=0 HTTP/1.1\r\nHost: localhost\r\n\r\n")
         assert _answer(sock) == 200
 
 
@@ -354,7 +354,7 @@ def test_many_stalled_connections_do_not_block_others_and_are_all_released(impat
     try:
         for sock in stalled:
             sock.sendall(b"GET / HTTP/1.1\r\n")
-        assert send(impatient_mock, b"GET /__mock/requests?limit=0 HTTP/1.1\r\nHost: x").status == 200
+        assert send(impatient_mock, b"GET /__mock/requests?limit=0 HTTP/1.1\r\nHost: localhost").status == 200
         assert all(_closed_without_answer(sock) for sock in stalled)
     finally:
         for sock in stalled:
@@ -510,16 +510,16 @@ def test_tokens_never_appear_in_the_output_or_the_journal(mock: Mock) -> None:
     org = mock.creds["org_sid"]
     path = f"/v1/organizations/backup/list/organization/{org}/list/"
     heads = [
-        f"GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Token {secret}",
-        f"GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {secret}",
-        f"GET {path} HTTP/1.1\r\nHost: x\r\ntoken: {secret}",
+        f"GET {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Token {secret}",
+        f"GET {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {secret}",
+        f"GET {path} HTTP/1.1\r\nHost: localhost\r\ntoken: {secret}",
         f"GET {path}?token={secret}&api_key={secret} HTTP/1.1\r\nHost: x",
-        f"GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Token {secret} {secret}",
-        f"GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: {secret}",
-        f"GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Token {admin}",
-        f"GET {path} HTTP/1.1\r\nHost: x\r\ntoken: {admin}",
-        f"POST {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {admin}\r\nContent-Length: 0",
-        f"GET /v1/organizations/backup/detail/nope/ HTTP/1.1\r\nHost: x\r\nAuthorization: Token {admin}",
+        f"GET {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Token {secret} {secret}",
+        f"GET {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: {secret}",
+        f"GET {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Token {admin}",
+        f"GET {path} HTTP/1.1\r\nHost: localhost\r\ntoken: {admin}",
+        f"POST {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {admin}\r\nContent-Length: 0",
+        f"GET /v1/organizations/backup/detail/nope/ HTTP/1.1\r\nHost: localhost\r\nAuthorization: Token {admin}",
     ]
     for head in heads:
         assert send(mock, head.encode()).status < 500

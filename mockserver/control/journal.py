@@ -4,10 +4,13 @@ One pure ASGI middleware does both, and is left out of the app when both are off
 hot path it only appends a small tuple to a bounded deque (and, with the console log on,
 writes one line); names, redaction and JSON happen when someone reads the journal.
 
-Tokens never leave the mock: `Authorization` keeps only its keyword (`Token <redacted>`),
-the `token` header and other credential headers become `<redacted>`, and so do query
-parameters named like credentials. Instead the journal names the fixture user a request
-authenticated as, so a frontend test can still tell an admin's call from a member's.
+The journal is bounded twice: in entries (`--journal-size`) and in bytes (`--journal-bytes`):
+a header value longer than MAX_VALUE is kept cut, with a marker saying how long it was, and the
+oldest entries leave once the kept bytes pass the budget. Reading it therefore costs at most
+that budget, however large the requests were.
+
+Tokens never leave the mock (redaction.py). Instead the journal names the fixture user a
+request authenticated as, so a frontend test can still tell an admin's call from a member's.
 Requests to the mock's own endpoints (`/__mock/`, `/docs`, `/openapi.*`) are not journaled.
 """
 
@@ -20,66 +23,89 @@ from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TextIO
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-REDACTED = "<redacted>"
-SECRET_HEADERS = frozenset({b"authorization", b"proxy-authorization", b"token", b"cookie", b"x-api-key", b"api-key"})
-SECRET_PARAMS = frozenset({"token", "access_token", "api_key", "apikey", "key", "password", "auth"})
+from mockserver.control.redaction import Redactor
+from mockserver.text import escape_controls
+
 NOT_JOURNALED = ("/__mock", "/docs", "/openapi.")
+MAX_VALUE = 1024  # bytes of one header value (or the path, or the query) kept in the journal
+DEFAULT_BYTES = 8 * 1024 * 1024
 
 # (wall time, method, path, raw query, raw headers, status, seconds)
 Record = tuple[float, str, str, bytes, list[tuple[bytes, bytes]], int, float]
 
 
-def redact_header(name: bytes, value: bytes) -> str:
-    text = value.decode("latin-1")
-    if name not in SECRET_HEADERS:
-        return text
-    if name in (b"authorization", b"proxy-authorization"):
-        keyword, _, rest = text.strip().partition(" ")
-        return f"{keyword} {REDACTED}" if rest else REDACTED
-    return REDACTED
+def _cut(value: bytes) -> bytes:
+    if len(value) <= MAX_VALUE:
+        return value
+    return value[:MAX_VALUE] + f"... (cut: {len(value):,} bytes in all)".encode("ascii")
 
 
-def redact_query(raw: bytes) -> str:
-    if not raw:
-        return ""
-    pairs = parse_qsl(raw.decode("latin-1"), keep_blank_values=True)
-    if not any(name.lower() in SECRET_PARAMS for name, _ in pairs):
-        return raw.decode("latin-1")
-    return urlencode([(name, REDACTED if name.lower() in SECRET_PARAMS else value) for name, value in pairs])
+def _cut_text(value: str) -> str:
+    if len(value) <= MAX_VALUE:
+        return value
+    return value[:MAX_VALUE] + f"... (cut: {len(value):,} characters in all)"
+
+
+def bounded(record: Record) -> tuple[Record, int]:
+    """The record with over-long values cut, and the bytes it keeps."""
+    started, method, path, query, headers, status, seconds = record
+    size = len(path) + len(query)
+    for name, value in headers:
+        size += len(name) + len(value)
+    if size <= MAX_VALUE * 4 and len(path) <= MAX_VALUE and len(query) <= MAX_VALUE:
+        return record, size + 100
+    headers = [(_cut(name), _cut(value)) for name, value in headers]
+    path, query = _cut_text(path), _cut(query)
+    size = len(path) + len(query) + sum(len(name) + len(value) for name, value in headers)
+    return (started, method, path, query, headers, status, seconds), size + 100
 
 
 class Journal:
-    """The last `size` requests to the API, newest first when read."""
+    """The last requests to the API, newest first when read: at most `size` of them and `max_bytes`."""
 
-    def __init__(self, size: int, identify: Callable[[list[tuple[bytes, bytes]], bytes], str | None]) -> None:
+    def __init__(self, size: int, identify: Callable[[list[tuple[bytes, bytes]], bytes], str | None],
+                 redactor: Redactor | None = None, max_bytes: int = DEFAULT_BYTES) -> None:
         self.size = size
-        self.records: deque[Record] = deque(maxlen=size)
+        self.max_bytes = max_bytes
+        self.records: deque[tuple[Record, int]] = deque()
+        self.kept_bytes = 0
         self.identify = identify  # the fixture user's name a request authenticates as, or None
+        self.redactor = redactor or Redactor()
+
+    def add(self, record: Record) -> None:
+        kept, size = bounded(record)
+        records = self.records
+        records.append((kept, size))
+        self.kept_bytes += size
+        while len(records) > self.size or (self.kept_bytes > self.max_bytes and len(records) > 1):
+            self.kept_bytes -= records.popleft()[1]
 
     def clear(self) -> None:
         self.records.clear()
+        self.kept_bytes = 0
 
     def entries(self, limit: int | None = None) -> list[dict[str, Any]]:
-        newest_first = list(reversed(self.records))
+        newest_first = [record for record, _ in reversed(self.records)]
         return [self._entry(record) for record in newest_first[:limit]]
 
     def _entry(self, record: Record) -> dict[str, Any]:
         started, method, path, query, raw_headers, status, seconds = record
+        redactor = self.redactor
         headers: dict[str, str] = {}
         for name, value in raw_headers:
             key = name.decode("latin-1").lower()
-            shown = redact_header(name.lower(), value)
+            shown = redactor.header(key, value.decode("latin-1"))
             headers[key] = f"{headers[key]}, {shown}" if key in headers else shown
-        query_text = redact_query(query)
+        query_text = redactor.query(query.decode("latin-1"))
         user = self.identify(raw_headers, query)
         return {
             "time": datetime.fromtimestamp(started, UTC).isoformat(timespec="milliseconds")[:-6] + "Z",
             "method": method,
-            "path": path,
+            "path": redactor.text(path),
             "query": query_text,
             "params": dict(parse_qsl(query_text, keep_blank_values=True)),
             "headers": headers,
@@ -90,21 +116,29 @@ class Journal:
 
 
 class AccessLog:
-    """One concise line per request: time, method, status, path and query, duration."""
+    """One concise line per request: time, method, status, path and query, duration.
+
+    Everything from the request is redacted and has its control characters escaped: a `%0a`
+    in a path cannot forge a second line, nor an escape sequence reach the terminal."""
 
     COLOURS = {2: "32", 3: "36", 4: "33", 5: "31"}  # green, cyan, yellow, red
 
-    def __init__(self, stream: TextIO | None = None, colour: bool | None = None) -> None:
+    def __init__(self, stream: TextIO | None = None, colour: bool | None = None,
+                 redactor: Redactor | None = None) -> None:
         self._stream = stream
         target = stream or sys.stdout
         if colour is None:
             colour = "NO_COLOR" not in os.environ and hasattr(target, "isatty") and target.isatty()
         self.colour = colour
+        self.redactor = redactor or Redactor()
 
     def line(self, record: Record) -> str:
         started, method, path, query, _, status, seconds = record
         clock = time.strftime("%H:%M:%S", time.localtime(started)) + f".{int(started * 1000) % 1000:03d}"
-        target = path + ("?" + redact_query(query) if query else "")
+        redactor = self.redactor
+        target = redactor.text(_cut_text(path)) + ("?" + redactor.query(_cut(query).decode("latin-1")) if query else "")
+        target = escape_controls(target)
+        method = escape_controls(method[:20])
         duration = f"{seconds * 1000:.1f}ms"
         if not self.colour:
             return f"{clock} {method:<7} {status} {target} {duration}"
@@ -151,6 +185,6 @@ class JournalMiddleware:
             record = (started, scope["method"], path, scope["query_string"], scope["headers"], status,
                       time.perf_counter() - clock)
             if self.journal is not None and not path.startswith(NOT_JOURNALED):
-                self.journal.records.append(record)
+                self.journal.add(record)
             if self.log is not None:
                 self.log.write(record)
