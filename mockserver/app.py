@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import secrets
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 
 from starlette.applications import Starlette
@@ -38,9 +39,10 @@ from mockserver.middleware.websocket import RefuseWebSockets
 from mockserver.settings import Settings
 from mockserver.spec import ApiModel, Spec, load_model
 from mockserver.spec.model import CredentialForm
+from mockserver.store.backups import BackupStore
+from mockserver.store.created import CreatedBackups, warn
+from mockserver.store.database import Database
 from mockserver.store.dynamic import DynamicStore
-from mockserver.store.memory import BackupStore
-from mockserver.store.persistence import StateFile
 
 CORS_METHODS = ["GET", "POST", "HEAD", "OPTIONS"]
 CORS_EXPOSED = ["Location", "WWW-Authenticate", "Allow", APPLIED]
@@ -106,9 +108,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
     model, shape, fixtures = load_world(settings)
     serializers = Serializers(model, shape)
-    store = BackupStore(fixtures, serializers, settings.create_delay)
+    database = Database(settings.state_path)
+    created = CreatedBackups(database, serializers)
+    restored = created.restore(str(settings.state_path)) if settings.state_path else 0
+    store = BackupStore(fixtures, serializers, created, settings.create_delay)
+    for organization, count in store.orphans().items():
+        warn(f"{settings.state_path}: {count} created backup(s) of organization {organization!r}, which the "
+             f"fixtures do not have, are kept in the file (not served until the organization is back)")
     serializers.verify(store.sample(), model.spec.source)
-    restored = StateFile(settings.state_path, store).attach() if settings.state_path else 0
     users = Authenticator(fixtures.users)
     seed = settings.seed if settings.seed is not None else secrets.randbelow(1_000_000)
     answers = _answers(model, store)
@@ -156,11 +163,23 @@ def create_app(settings: Settings | None = None) -> Starlette:
             app.state.mock = replace(app.state.mock, fixtures=new)
 
         reloader = FixtureReloader(settings.fixtures_dir, shape, store, users, reloaded, settings.fixture_cache())
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        """Watch the fixtures while serving; close the state database (a final checkpoint) after."""
+        try:
+            if reloader is not None:
+                async with reloader.running(app):
+                    yield
+            else:
+                yield
+        finally:
+            database.close()
+
     app = Starlette(
         routes=routes,
         middleware=middleware,
         exception_handlers={404: not_found, HTTPException: http_exception, Exception: server_error},
-        lifespan=reloader.running if reloader else None,
+        lifespan=lifespan,
     )
     app.router.redirect_slashes = False
     app.state.mock = MockState(settings, model.spec, fixtures, store, seed, journal, restored, model)

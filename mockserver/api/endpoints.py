@@ -22,7 +22,7 @@ from mockserver.api.pagination import InvalidPage, PageLinks, page_size, paginat
 from mockserver.api.responses import json_bytes
 from mockserver.data.serializers import Serializers
 from mockserver.spec.model import CREATE, DETAIL, LIST, PAGE, PAGE_SIZE, ApiModel, Operation
-from mockserver.store.memory import Entry
+from mockserver.store.entry import Entry
 
 Handler = Callable[[Request], Awaitable[Response]]
 

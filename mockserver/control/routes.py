@@ -19,7 +19,7 @@ from mockserver.api.responses import json_response
 from mockserver.control.guard import PREFIX
 from mockserver.control.journal import Journal
 from mockserver.spec.model import ApiModel
-from mockserver.store.memory import BackupStore
+from mockserver.store.backups import BackupStore
 
 MOCK_PATHS = (PREFIX, "/docs", "/openapi.json", "/openapi.yaml")
 

@@ -28,7 +28,7 @@ from starlette.staticfiles import StaticFiles
 
 from mockserver.data.models import ADMIN, MEMBER
 from mockserver.spec.model import BACKUP, ORGANIZATION, ApiModel
-from mockserver.store.memory import BackupStore
+from mockserver.store.backups import BackupStore
 
 SWAGGER_UI_VERSION = "5.35.0"
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"

@@ -23,8 +23,10 @@ from mockserver.data.fixture_cache import FixtureCache
 from mockserver.data.fixtures import FILES, FixtureSet, load_fixtures
 from mockserver.data.records import RecordShape
 from mockserver.exceptions import FixtureError
-from mockserver.store.memory import BackupStore
+from mockserver.store.backups import BackupStore
+from mockserver.text import one_line
 
+RETRY_SECONDS = 1.0
 DEBOUNCE_MS = 300  # editors write a file in several steps; wait for them to settle
 
 
@@ -54,9 +56,12 @@ class FixtureReloader:
         try:
             return load_fixtures(self.directory, self.shape, self.cache)
         except FixtureError as exc:
-            print(f"backup-mock: fixtures NOT reloaded, still serving the previous ones: {exc}",
-                  file=sys.stderr, flush=True)
-            return None
+            problem = str(exc)
+        except Exception as exc:  # a loader bug must not end the watching: say it, keep serving
+            problem = f"{self.directory}: the files could not be read ({type(exc).__name__}: {exc})"
+        print(one_line(f"backup-mock: fixtures NOT reloaded, still serving the previous ones: {problem}"),
+              file=sys.stderr, flush=True)
+        return None
 
     def apply(self, fixtures: FixtureSet | None) -> bool:
         """Serve freshly loaded fixtures (on the event loop's thread, like every request)."""
@@ -69,8 +74,11 @@ class FixtureReloader:
         print(f"backup-mock: fixtures reloaded from {self.directory}: {len(fixtures.organizations)} organizations, "
               f"{len(fixtures.users)} users, {len(fixtures.backups)} backups", flush=True)
         if dropped:
-            print(f"backup-mock: {len(dropped)} created backup(s) dropped, their organization is gone "
-                  f"or a fixture now uses their sid: {', '.join(backup.sid for backup in dropped)}",
+            print(one_line(f"backup-mock: {len(dropped)} created backup(s) dropped, a fixture now uses their "
+                           f"sid: {', '.join(dropped)}"), file=sys.stderr, flush=True)
+        for organization, count in self.store.orphans().items():
+            print(one_line(f"backup-mock: {count} created backup(s) of organization {organization!r}, which the "
+                           "fixtures no longer have, are kept (served again once it is back)"),
                   file=sys.stderr, flush=True)
         return True
 
@@ -80,14 +88,22 @@ class FixtureReloader:
         def relevant(_: Any, path: str) -> bool:
             return Path(path).name in FILES
 
-        try:
-            async for _ in awatch(self.directory, watch_filter=relevant, debounce=DEBOUNCE_MS, step=50,
-                                  stop_event=stop, recursive=False):
-                # large files take a while to parse: do it off the loop, requests keep being answered
-                self.apply(await asyncio.to_thread(self.load))
-        except Exception as exc:  # the watcher must never take the server down
-            print(f"backup-mock: stopped watching {self.directory} ({exc!r}); restart to reload fixtures",
-                  file=sys.stderr, flush=True)
+        while not stop.is_set():
+            try:
+                async for _ in awatch(self.directory, watch_filter=relevant, debounce=DEBOUNCE_MS, step=50,
+                                      stop_event=stop, recursive=False):
+                    # large files take a while to parse: do it off the loop, requests keep being answered
+                    fixtures = await asyncio.to_thread(self.load)
+                    try:
+                        self.apply(fixtures)
+                    except Exception as exc:  # never stop watching: the next save is another chance
+                        print(one_line(f"backup-mock: fixtures NOT reloaded ({type(exc).__name__}: {exc})"),
+                              file=sys.stderr, flush=True)
+            except Exception as exc:  # the folder vanished, the watcher failed: watch again shortly
+                print(one_line(f"backup-mock: watching {self.directory} failed ({exc!r}); trying again"),
+                      file=sys.stderr, flush=True)
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(stop.wait(), RETRY_SECONDS)
 
     @contextlib.asynccontextmanager
     async def running(self, app: Any = None) -> AsyncIterator[None]:

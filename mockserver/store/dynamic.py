@@ -29,7 +29,8 @@ from mockserver.data.factory import documented_values, parse_size
 from mockserver.data.fixtures import check_backups
 from mockserver.data.models import Backup, Organization
 from mockserver.exceptions import FixtureError, SpecError
-from mockserver.store.memory import BackupStore, Entry
+from mockserver.store.backups import BackupStore
+from mockserver.store.entry import Entry
 
 _BASE62 = string.digits + string.ascii_letters
 _HEAD = string.ascii_lowercase + string.digits
@@ -89,13 +90,14 @@ class DynamicStore:
     def count(self, organization: str) -> int:
         if organization not in self.store.fixtures.organizations:
             return 0
-        return len(self.store.created_in(organization)) + self.count_per_organization
+        return self.store.created_count(organization) + self.count_per_organization
 
     def slice(self, organization: str, start: int, stop: int) -> list[Entry]:
-        created = self.store.created_in(organization)
-        first = max(0, start - len(created))
-        last = min(max(0, stop - len(created)), self.count_per_organization)
-        return created[start:stop] + [self.entry(organization, index) for index in range(first, last)]
+        made = self.store.created_count(organization)
+        first = max(0, start - made)
+        last = min(max(0, stop - made), self.count_per_organization)
+        return self.store.created_slice(organization, start, stop) + \
+            [self.entry(organization, index) for index in range(first, last)]
 
     def get(self, sid: str) -> Entry | None:
         return self.store.get(sid) or self._decode(sid)
