@@ -204,3 +204,29 @@ def test_a_hand_edited_state_database_is_refused_in_one_line(tmp_path: Path, rec
 def test_an_unwritable_state_file_stops_the_mock(tmp_path: Path):
     with pytest.raises(StateError, match="cannot open or create the state file"):
         create_app(Settings(state_path=tmp_path / "missing-folder" / "state.json"))
+
+
+def test_the_watcher_survives_any_bad_edit_and_keeps_watching(fixtures_dir: Path, capsys):
+    users, backups = fixtures_dir / "users.yaml", fixtures_dir / "backups.yaml"
+    original_backups = backups.read_text()
+    with running(Settings(fixtures_dir=fixtures_dir, watch_fixtures=True)) as mock:
+        org, token = mock.creds["org_sid"], mock.creds["admin_token"]
+        # an unhashable organization, non-UTF-8 bytes, a YAML bomb of nesting: each refused, none fatal
+        for bad in ("backups:\n  - organization: [x]\n    sid: [y]\n", b"backups: \xff\xfe\n", "[" * 5000):
+            def write(content=bad) -> None:
+                backups.write_bytes(content if isinstance(content, bytes) else content.encode())
+
+            write()
+            eventually(lambda: "fixtures NOT reloaded" in capsys.readouterr().err, "the refusal", write)
+            assert mock.request("GET", list_url(org), mock.admin()).status_code == 200
+        backups.write_text(original_backups)
+        # the watcher still works: a new token for the admin is taken, the old one refused
+        new_token = "f" * 40
+
+        def rotate() -> None:
+            users.write_text(users.read_text().replace(token, new_token))
+
+        rotate()
+        eventually(lambda: mock.request("GET", list_url(org), {"Authorization": f"Token {new_token}"}).status_code
+                   == 200, "the new token", rotate)
+        assert mock.request("GET", list_url(org), {"Authorization": f"Token {token}"}).status_code == 401

@@ -8,10 +8,14 @@ refusal, slow bodies cut off, forged hosts refused.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import re
+import signal
 import socket
+import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -293,3 +297,39 @@ def test_allowed_hosts_refuses_forged_hosts_as_django_does(tmp_path_factory: pyt
         assert page.status_code == 200
         assert page.json()["previous"] == f"http://api.mock.test:8080{LIST}"  # links follow the Host
         assert httpx.get(shared.url + LIST, headers=token).status_code == 200
+
+
+# -- row 2: state in SQLite, nothing acknowledged lost to kill -9 ---------------------------------------
+
+def test_nothing_acknowledged_is_lost_when_the_mock_is_killed_during_writes(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    state = tmp_path_factory.mktemp("killed") / "state.db"
+    acknowledged: list[str] = []
+    for killed in _run_mock(tmp_path_factory, "--state", str(state), "--quiet"):
+        stop = threading.Event()
+
+        def post_until_gone() -> None:
+            with httpx.Client(headers={"Authorization": f"Token {admin(killed)}"}, timeout=10) as client:
+                while not stop.is_set():
+                    try:
+                        answer = client.post(killed.url + CREATE)
+                    except httpx.TransportError:
+                        return
+                    if answer.status_code == 200:
+                        acknowledged.append(answer.json()["sid"])
+
+        workers = [threading.Thread(target=post_until_gone) for _ in range(8)]
+        for worker in workers:
+            worker.start()
+        wait_for(lambda: len(acknowledged) >= 400, timeout=60)
+        os.kill(killed.process.pid, signal.SIGKILL)  # in the middle of the writes
+        stop.set()
+        for worker in workers:
+            worker.join(timeout=30)
+    with contextlib.closing(sqlite3.connect(state)) as db:
+        saved = {sid for (sid,) in db.execute("SELECT sid FROM backups")}
+    assert len(acknowledged) >= 400 and set(acknowledged) <= saved
+    # and the mock takes its own file back
+    for again in _run_mock(tmp_path_factory, "--state", str(state)):
+        count = httpx.get(again.url + LIST, headers={"Authorization": f"Token {admin(again)}"}).json()["count"]
+        assert count == 32 + len(saved)
