@@ -80,7 +80,7 @@ def test_created_backups_survive_in_the_file_and_cost_no_memory_per_backup(tmp_p
     store = store_of([1], [], path)
     for _ in range(3000):
         store.create(ORG)
-    assert len(store.created._cache) <= 8192 and store.created.count(ORG) == 3000
+    assert len(store.created._cache) <= 2048 and store.created.count(ORG) == 3000
     store.created.db.close()
     again = CreatedBackups(Database(path), SERIALIZERS)
     assert again.restore(str(path)) == 3000

@@ -32,7 +32,7 @@ from mockserver.store.database import Database
 from mockserver.store.entry import Entry, micros_of
 from mockserver.text import one_line, shown
 
-CACHE_ENTRIES = 8192
+CACHE_ENTRIES = 2048  # entries last served, kept rendered: a page of 1,000 and its details fit
 
 
 def _micros(date_created: str, where: str) -> int:

@@ -31,7 +31,7 @@ from mockserver.exceptions import StateError
 SCHEMA_VERSION = 2  # PRAGMA user_version of a state database (1 was the JSON file)
 JSON_FORMAT = "labii-backup-mock/state"
 MAGIC = b"SQLite format 3\x00"
-CACHE_KIB = 8 * 1024  # SQLite's page cache: the memory created backups may take
+CACHE_KIB = 4 * 1024  # SQLite's page cache: the memory created backups may take
 CHECKPOINT_SECONDS = 2.0
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS backups (
