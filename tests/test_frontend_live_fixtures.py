@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import sqlite3
 import shutil
 import time
 from pathlib import Path
 
 import pytest
+from starlette.testclient import TestClient
 
 from mockserver.app import create_app
-from mockserver.exceptions import StateError
+from mockserver.cli import demo_credentials
+from mockserver.exceptions import FixtureError, StateError
 from mockserver.data.fixtures import DEFAULT_FIXTURES_DIR
 from mockserver.settings import Settings
 from tests.frontend_server import running
@@ -230,3 +233,31 @@ def test_the_watcher_survives_any_bad_edit_and_keeps_watching(fixtures_dir: Path
         eventually(lambda: mock.request("GET", list_url(org), {"Authorization": f"Token {new_token}"}).status_code
                    == 200, "the new token", rotate)
         assert mock.request("GET", list_url(org), {"Authorization": f"Token {token}"}).status_code == 401
+
+
+def test_sizes_cannot_overflow_whatever_the_newest_backup_says(fixtures_dir: Path):
+    backups = fixtures_dir / "backups.yaml"
+    backups.write_text(re.sub(r"database_size: .*", "database_size: 999999.9 TB", backups.read_text()))
+    app = create_app(Settings(fixtures_dir=fixtures_dir))
+    with TestClient(app) as client:
+        creds = demo_credentials(app.state.mock.settings, app.state.mock.fixtures, "/v1")
+        headers = {"Authorization": f"Token {creds['admin_token']}"}
+        sizes = [client.post(list_url(creds["org_sid"], "detail"), headers=headers).json()["database_size"]
+                 for _ in range(3)]
+        assert sizes == ["1000000.0 TB"] * 3  # at the cap, still a size the spec's pattern allows
+        assert client.get(list_url(creds["org_sid"]), headers=headers).status_code == 200
+
+
+def test_an_absurd_size_in_the_fixtures_is_refused_in_one_line(fixtures_dir: Path):
+    backups = fixtures_dir / "backups.yaml"
+    backups.write_text(backups.read_text().replace("database_size: 38.7 MB", "database_size: " + "9" * 320 + " TB", 1))
+    with pytest.raises(FixtureError, match=r"backups.yaml: entry 1 .*database_size: .* larger than a million TB"):
+        create_app(Settings(fixtures_dir=fixtures_dir))
+
+
+def test_leftover_temporary_files_of_an_old_state_writer_are_removed(tmp_path: Path):
+    state = tmp_path / "state.json"
+    leftover = tmp_path / ".state.json.abc123.tmp"
+    leftover.write_text("{partial")
+    create_app(Settings(state_path=state))
+    assert not leftover.exists()
