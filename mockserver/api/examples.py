@@ -20,7 +20,7 @@ from typing import Any
 from starlette.responses import Response
 
 from mockserver.api.responses import JSON
-from mockserver.data.serializers import dumps
+from mockserver.data.jsonvalues import dumps
 from mockserver.spec.model import IDENTITY, ApiModel, Operation
 from mockserver.spec.values import CannotFill, value_for
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from mockserver.data.serializers import dumps
+from mockserver.data.jsonvalues import dumps
 from mockserver.exceptions import ApiError
 
 JSON = "application/json"

@@ -1,14 +1,14 @@
 """A disk cache of checked backup fixtures: a large file is parsed once, not at every start.
 
-libyaml, driven from Python, parses about 5 MB/s: 100,000 backups (25 MB of YAML) take about
-5 s, most of a start-up. Once a file's entries have been parsed and have passed the spec's
-`Backup` schema, they are kept as JSON, which Python reads about fifty times faster, under a
-key made of the SHA-256 of the file's bytes, of the `Backup` schema and of the parser's
-version. Any change to any of them gives a new key, so a hit holds exactly what parsing and
-checking that file would give. The checks that involve the other files (known organization,
-duplicate sids) still run on every load.
+libyaml, driven from Python, parses about 5 MB/s: 100,000 backups (25 MB of YAML) take
+seconds. Once a file's entries have been parsed and checked (bulk.py, in a child process), the
+result is kept as rows the mock reads in a fraction of a second, under a key made of the
+SHA-256 of the file's bytes, of the record schema the spec gives backups and of the parsers'
+versions. Any change to any of them gives a new key, so a hit holds exactly what parsing and
+checking that file would give. The check that involves another file (every backup's
+organization is in organizations.yaml) runs again on every load.
 
-Files under `min_bytes` are not cached: parsing them is quicker than writing a cache entry.
+Files under `min_bytes` are not cached: parsing them is quicker than reading a cache entry.
 The cache only ever saves time: an entry that cannot be read is a miss, a directory that
 cannot be written is skipped, and only the `keep` most recently used entries are kept.
 """
@@ -25,16 +25,30 @@ from typing import Any
 
 import yaml
 
-FORMAT = 1  # bump when what an entry holds changes
+from mockserver.data import bulk
+
 MIN_BYTES = 1 << 20
 KEEP = 4
-_SUFFIX = ".json"
+SUFFIX = ".rows"
 
 
 def default_directory() -> Path:
     """`$XDG_CACHE_HOME/labii-backup-mock`, else `~/.cache/labii-backup-mock`."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "labii-backup-mock"
+
+
+def key_of(path: Path, schema: dict[str, Any]) -> str:
+    """What a cached result depends on: the file, the record schema and the parsers. The file is
+    hashed in pieces: the mock never holds a large file's bytes (memory it would keep)."""
+    digest = hashlib.sha256()
+    for part in (f"format {bulk.FORMAT}", f"PyYAML {yaml.__version__} {bulk._SAFE_LOADER.__name__}",
+                 json.dumps(schema, sort_keys=True, separators=(",", ":"))):
+        digest.update(part.encode("utf-8") + b"\0")
+    with open(path, "rb") as handle:
+        for piece in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(piece)
+    return digest.hexdigest()
 
 
 class FixtureCache:
@@ -46,56 +60,39 @@ class FixtureCache:
     def wants(self, content: bytes) -> bool:
         return len(content) >= self.min_bytes
 
-    @staticmethod
-    def key(content: bytes, schema: dict[str, Any], parser: str) -> str:
-        digest = hashlib.sha256()
-        for part in (f"format {FORMAT}", f"PyYAML {yaml.__version__} {parser}",
-                     json.dumps(schema, sort_keys=True, separators=(",", ":"))):
-            digest.update(part.encode("utf-8") + b"\0")
-        digest.update(content)
-        return digest.hexdigest()
+    def path(self, key: str) -> Path:
+        return self.directory / (key + SUFFIX)
 
-    def get(self, key: str) -> list[dict[str, Any]] | None:
-        """The checked entries stored under the key, or None."""
-        path = self.directory / (key + _SUFFIX)
-        try:
-            document = json.loads(path.read_bytes())
-        except (OSError, ValueError):  # missing, unreadable, truncated or not JSON: a miss
-            return None
-        if not isinstance(document, dict) or document.get("key") != key:
-            return None
-        entries = document.get("entries")
-        if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
-            return None
-        with suppress(OSError):
-            os.utime(path)  # most recently used: kept longest
-        return entries
-
-    def put(self, key: str, entries: list[dict[str, Any]]) -> None:
-        """Store checked entries (atomically: a reader never sees half an entry)."""
+    def new_path(self) -> Path | None:
+        """Where a new entry is written before it is renamed into place (None: cannot write here)."""
         try:
             self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-            payload = json.dumps({"key": key, "entries": entries}, ensure_ascii=False,
-                                 separators=(",", ":")).encode("utf-8")
-            handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=".", suffix=".tmp")
-            try:
-                with os.fdopen(handle, "wb") as out:
-                    out.write(payload)
-                os.replace(temporary, self.directory / (key + _SUFFIX))
-            except BaseException:
-                with suppress(OSError):  # another mock may prune the same files
-                    os.unlink(temporary)
-                raise
-            self._prune()
-        except (OSError, TypeError, ValueError):  # read-only home, full disk, ...: no cache, no harm
+            handle, name = tempfile.mkstemp(dir=self.directory, prefix=".", suffix=".tmp")
+            os.close(handle)
+            return Path(name)
+        except OSError:
+            return None
+
+    def keep_entry(self, written: Path, key: str) -> None:
+        """Move a fully written entry into place (a reader never sees half of one), then prune."""
+        try:
+            os.replace(written, self.path(key))
+        except OSError:
+            with suppress(OSError):
+                written.unlink()
             return
+        self._prune()
+
+    def touch(self, key: str) -> None:
+        with suppress(OSError):
+            os.utime(self.path(key))  # most recently used: kept longest
 
     def _prune(self) -> None:
         entries = []
-        for path in self.directory.glob("*" + _SUFFIX):
+        for path in self.directory.glob("*" + SUFFIX):
             with suppress(OSError):  # another mock may prune the same files
                 entries.append((path.stat().st_mtime, path))
         entries.sort(reverse=True)
         for _, path in entries[self.keep:]:
-            with suppress(OSError):  # another mock may prune the same files
+            with suppress(OSError):
                 path.unlink()

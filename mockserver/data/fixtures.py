@@ -13,7 +13,12 @@ passed once is read back from the fixture cache (fixture_cache.py) instead of pa
 from __future__ import annotations
 
 import gc
+import json
+import os
 import re
+import subprocess
+import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,8 +27,9 @@ from typing import Any
 
 import yaml
 
+from mockserver.data import bulk
 from mockserver.data.factory import parse_size
-from mockserver.data.fixture_cache import FixtureCache
+from mockserver.data.fixture_cache import MIN_BYTES, FixtureCache, key_of
 from mockserver.data.jsonvalues import json_problem
 from mockserver.data.models import DEMO_TAGS, MISSING, ROLES, Backup, Organization, User
 from mockserver.data.records import RecordShape
@@ -60,6 +66,7 @@ class FixtureSet:
     organizations: dict[str, Organization]
     users: tuple[User, ...]
     backups: tuple[Backup, ...]
+    presorted: bool = False  # each organization's backups come newest first already (rows read from a file)
 
     def demo_organization(self, tag: str) -> Organization | None:
         return next((org for org in self.organizations.values() if org.demo == tag), None)
@@ -75,8 +82,8 @@ def load_fixtures(directory: str | Path, shape: RecordShape, cache: FixtureCache
         raise FixtureError(f"{directory}: fixture directory not found")
     organizations = _organizations(directory / "organizations.yaml", shape)
     users = _users(directory / "users.yaml", organizations)
-    backups = _backups(directory / "backups.yaml", shape, organizations, cache)
-    return FixtureSet(directory, organizations, users, backups)
+    backups, presorted = _backups(directory / "backups.yaml", shape, organizations, cache)
+    return FixtureSet(directory, organizations, users, backups, presorted)
 
 
 def _bytes(path: Path) -> bytes:
@@ -175,22 +182,58 @@ def _users(path: Path, organizations: dict[str, Organization]) -> tuple[User, ..
 
 def _backups(
     path: Path, shape: RecordShape, organizations: dict[str, Organization], cache: FixtureCache | None
-) -> tuple[Backup, ...]:
-    content = _bytes(path)
-    if cache is None or not cache.wants(content):
-        return check_backups(path, _read(path, "backups", content), shape, organizations)
-    key = cache.key(content, shape.entry_schema, _SAFE_LOADER.__name__)
-    with _gc_paused():
-        cached = cache.get(key)
-    if cached is not None:
-        try:
-            return check_backups(path, cached, shape, organizations, schema_checked=True)
-        except FixtureError:
-            pass  # damaged by hand: parse the file as if there were no cache
-    entries = _read(path, "backups", content)
-    backups = check_backups(path, entries, shape, organizations)
-    cache.put(key, entries)  # only what passed every check: all of it is plain JSON
-    return backups
+) -> tuple[tuple[Backup, ...], bool]:
+    """The file's backups, and whether they are already in the list's order (rows from bulk.py)."""
+    json_path = path.with_suffix(".json")
+    if json_path.exists():  # backups.json: the same document, written as JSON (read with a JSON parser)
+        path = json_path
+    threshold = cache.min_bytes if cache is not None else MIN_BYTES
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise FixtureError(f"{path}: file not found") from None
+    except OSError as exc:
+        raise FixtureError(f"{path}: cannot read ({exc})") from None
+    if size < threshold or not Path(shape.source).is_file():
+        return check_backups(path, bulk.parse(path, _bytes(path)), shape, organizations), False
+    try:
+        key = key_of(path, shape.entry_schema)
+    except OSError as exc:
+        raise FixtureError(f"{path}: cannot read ({exc})") from None
+    if cache is not None:
+        stored = bulk.read(cache.path(key), key, shape)
+        if stored is not None and all(backup.organization in organizations for backup in stored):
+            cache.touch(key)
+            return tuple(stored), True
+    return _in_child(path, key, shape, organizations, cache)
+
+
+def _in_child(path: Path, key: str, shape: RecordShape, organizations: dict[str, Organization],
+              cache: FixtureCache | None) -> tuple[tuple[Backup, ...], bool]:
+    """Parse and check a large file in a child process (its garbage dies with it), then read its rows."""
+    out = cache.new_path() if cache is not None else None
+    temporary = None
+    if out is None:
+        temporary = tempfile.TemporaryDirectory(prefix="backup-mock-rows-")
+        out = Path(temporary.name) / "rows"
+    try:
+        done = subprocess.run([sys.executable, "-m", "mockserver.data.bulk", shape.source, str(path),
+                               json.dumps(list(organizations)), key, str(out)],
+                              capture_output=True, text=True, env=os.environ.copy())
+        if done.returncode == 2:
+            raise FixtureError(one_line(done.stderr.strip() or f"{path}: could not be read"))
+        stored = bulk.read(out, key, shape) if done.returncode == 0 else None
+        if stored is None:  # rows cannot hold these backups, or the child failed: do it here
+            entries = bulk.parse(path, _bytes(path))
+            return check_backups(path, entries, shape, organizations), False
+        if cache is not None and temporary is None:
+            cache.keep_entry(out, key)
+        return tuple(stored), True
+    finally:
+        if temporary is not None:
+            temporary.cleanup()
+        elif out.exists() and cache is not None and out != cache.path(key):
+            out.unlink(missing_ok=True)
 
 
 def check_backups(
@@ -199,8 +242,8 @@ def check_backups(
 ) -> tuple[Backup, ...]:
     """Backups from raw entries (a fixture file's, or the --state file's), checked the same way.
 
-    `schema_checked`: the entries come from the fixture cache, where only entries that passed
-    the same record schema are stored; the checks against the other files still run."""
+    `schema_checked`: the entries passed the same record schema already; the checks against
+    the other files still run."""
     backups: list[Backup] = []
     sids: set[str] = set()
     for index, raw in enumerate(entries):

@@ -1,4 +1,6 @@
-"""Is this YAML value something JSON can hold? Files are YAML; the API speaks JSON.
+"""JSON values: is this YAML value something JSON can hold, and compact JSON bytes.
+
+Files are YAML; the API speaks JSON.
 
 PyYAML's safe loader still makes dates, timestamps, sets (`!!set`), binary (`!!binary`),
 non-string keys and floats such as `.nan` or `.inf`, and a document can nest deeply enough to
@@ -8,6 +10,7 @@ schema validator sees it, so each of these is a one-line error that says what wa
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import date, datetime
 from typing import Any
@@ -44,3 +47,11 @@ def json_problem(value: Any, where: str = "", depth: int = 0) -> str | None:
                 return problem
         return None
     return f"{label}: a {type(value).__name__} value, which JSON cannot hold"
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # made once, not per call
+
+
+def dumps(value: Any) -> bytes:
+    """Compact UTF-8 JSON, as every answer of the mock is rendered."""
+    return _ENCODER.encode(value).encode("utf-8")

@@ -11,9 +11,10 @@ once at start-up: a field the mock cannot fill stops it with an error that names
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from mockserver.data.jsonvalues import json_problem
+from mockserver.data.jsonvalues import dumps, json_problem
 from mockserver.data.models import MISSING, Backup
 from mockserver.exceptions import SpecError
 from mockserver.spec.checks import load_model
@@ -30,14 +31,17 @@ class RecordShape:
 
     def __init__(self, model: ApiModel) -> None:
         self.source = model.spec.source
-        self.fields = tuple(item.name for item in model.record)
+        self.order = tuple(item.name for item in model.record)  # the spec's order: of records' JSON
+        # values sit in a tuple with sid and date_created first (models.ORDER_AT), then the rest
+        self.fields = (IDENTITY, ORDER, *(name for name in self.order if name not in (IDENTITY, ORDER)))
         self.index = {name: position for position, name in enumerate(self.fields)}
+        self._in_order = tuple(self.index[name] for name in self.order)
         self.required = frozenset(item.name for item in model.record if item.required)
         self.schemas = {item.name: item.schema for item in model.record}
         self.entry_schema = {
             "type": "object",
             "additionalProperties": False,
-            "required": ["organization", *[name for name in self.fields if name in self.required]],
+            "required": ["organization", *[name for name in self.order if name in self.required]],
             "properties": {"organization": {"type": "string"}, **self.schemas},
         }
         self._check = validator(self.entry_schema)
@@ -49,7 +53,7 @@ class RecordShape:
     def _fill(self) -> dict[str, Any]:
         """A value for every field without a documented rule (what a new backup gets)."""
         values: dict[str, Any] = {}
-        for name in self.fields:
+        for name in self.order:
             if name in DOCUMENTED:
                 continue
             try:
@@ -75,15 +79,30 @@ class RecordShape:
     def backup(self, raw: dict[str, Any]) -> Backup:
         """A Backup from an entry that passed `problem` (its organization included)."""
         values = tuple(raw.get(name, MISSING) for name in self.fields)
-        return Backup(raw["organization"], raw[IDENTITY], raw[ORDER], values)
+        return Backup(raw["organization"], raw[IDENTITY], values)
 
     def make(self, organization: str, values: dict[str, Any]) -> Backup:
         """A Backup from a value for every field."""
-        return Backup(organization, values[IDENTITY], values[ORDER], tuple(values[name] for name in self.fields))
+        return Backup(organization, values[IDENTITY], tuple(values[name] for name in self.fields))
+
+    def stored(self, organization: str, sid: str, record: bytes) -> Backup:
+        """A Backup known by its record's JSON (checked when it was stored), decoded on first use."""
+        return Backup(organization, sid, record=record, decode=self.decode)
+
+    def decode(self, record: bytes) -> tuple[Any, ...]:
+        raw = json.loads(record)
+        return tuple(raw.get(name, MISSING) for name in self.fields)
 
     def as_dict(self, backup: Backup) -> dict[str, Any]:
         """The backup's fields that it has, in the spec's order."""
-        return {name: value for name, value in zip(self.fields, backup.values, strict=True) if value is not MISSING}
+        values = backup.values
+        return {name: values[at] for name, at in zip(self.order, self._in_order, strict=True)
+                if values[at] is not MISSING}
+
+    def record(self, backup: Backup) -> bytes:
+        """The record's JSON: the fields it has, in the spec's order (what `stored` takes back)."""
+        stored = backup.record
+        return stored if stored is not None else dumps(self.as_dict(backup))
 
     def value(self, backup: Backup, name: str) -> Any:
         position = self.index.get(name)

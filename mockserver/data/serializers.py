@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from mockserver.data.jsonvalues import dumps
 from mockserver.data.models import MISSING, Backup
 from mockserver.data.records import RecordShape
 from mockserver.exceptions import SpecError
@@ -21,12 +22,7 @@ from mockserver.spec.model import ApiModel
 from mockserver.spec.values import CannotFill, validator, value_for
 from mockserver.text import one_line
 
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # made once, not per call
 COMPUTED_PAGE_KEYS = ("page_size", "page_number", "page_count", "count", "next", "previous", "add_permission")
-
-
-def dumps(value: Any) -> bytes:
-    return _ENCODER.encode(value).encode("utf-8")
 
 
 @dataclass(frozen=True)
@@ -51,6 +47,7 @@ class Serializers:
             self.views[name] = View(name, slot, fields, schema)
         self._slots = [[(name, shape.index[name]) for name in fields]
                        for fields in _by_slot(self.views.values(), len(distinct))]
+        self.render_bound = self.render  # shared by every stored backup (store/entry.py)
         self.page = model.page
         self._page_extra: dict[str, Any] = {}
         if model.page is not None:

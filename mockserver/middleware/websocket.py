@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mockserver.data.serializers import dumps
+from mockserver.data.jsonvalues import dumps
 
 NO_WEBSOCKETS = "WebSocket connections are not accepted: the Backup API is plain HTTP."
 

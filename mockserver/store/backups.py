@@ -24,7 +24,7 @@ from mockserver.data.fixtures import FixtureSet
 from mockserver.data.models import Backup, Organization
 from mockserver.data.serializers import Serializers
 from mockserver.store.created import CreatedBackups
-from mockserver.store.entry import Entry, sort_key
+from mockserver.store.entry import Entry, sort_key, stored
 
 
 class BackupStore:
@@ -49,11 +49,12 @@ class BackupStore:
         self._by_org: dict[str, list[Entry]] = {sid: [] for sid in self.fixtures.organizations}
         self._by_sid: dict[str, Entry] = {}
         for backup in self.fixtures.backups:
-            entry = Entry(backup, self.serializers)
+            entry = stored(backup, self.serializers)
             self._by_org[backup.organization].append(entry)
             self._by_sid[backup.sid] = entry
-        for entries in self._by_org.values():
-            entries.sort(key=sort_key)
+        if not self.fixtures.presorted:  # rows from a file come in the list's order already
+            for entries in self._by_org.values():
+                entries.sort(key=sort_key)
         self._created_first.clear()
         self._version += 1
 
@@ -112,7 +113,7 @@ class BackupStore:
     def _all_created_first(self, organization: str, fixtures: list[Entry], made: int) -> bool:
         known = self._created_first.get(organization)
         if known is None:
-            known = not fixtures or self.created.key_at(organization, made - 1) < fixtures[0].key
+            known = not fixtures or self.created.key_at(organization, made - 1) < sort_key(fixtures[0])
             self._created_first[organization] = known
         return known
 
@@ -126,7 +127,7 @@ class BackupStore:
         right = self.created.slice(organization, start - taken, start - taken + size)
         merged: list[Entry] = []
         while len(merged) < size and (left or right):
-            if right and (not left or right[0].key < left[0].key):
+            if right and (not left or sort_key(right[0]) < sort_key(left[0])):
                 merged.append(right.pop(0))
             else:
                 merged.append(left.pop(0))
@@ -139,13 +140,17 @@ class BackupStore:
             taken = (low + high) // 2
             # taken fixtures and (position - taken) created ones: too few fixtures when the next
             # fixture comes before the last created one counted
-            if fixtures[taken].key < self.created.key_at(organization, position - taken - 1):
+            if sort_key(fixtures[taken]) < self.created.key_at(organization, position - taken - 1):
                 low = taken + 1
             else:
                 high = taken
         return low
 
     # -- changes --------------------------------------------------------------------------------
+
+    def newest_fixture(self, organization: str) -> Backup | None:
+        fixtures = self._by_org.get(organization)
+        return fixtures[0].backup if fixtures else None
 
     def newest(self, organization: str) -> Backup | None:
         """The organization's newest backup, listed or not yet (a new one must follow it)."""

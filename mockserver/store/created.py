@@ -29,7 +29,7 @@ from mockserver.data.records import RecordShape
 from mockserver.data.serializers import Serializers
 from mockserver.exceptions import StateError
 from mockserver.store.database import Database
-from mockserver.store.entry import Entry, micros_of
+from mockserver.store.entry import Entry, micros_of, stored
 from mockserver.text import one_line, shown
 
 CACHE_ENTRIES = 2048  # entries last served, kept rendered: a page of 1,000 and its details fit
@@ -156,7 +156,7 @@ class CreatedBackups:
             self.pending.append((time.monotonic() + delay, organization))
         else:
             self.listed[organization] = pos + 1
-        entry = Entry(backup, self.serializers)
+        entry = stored(backup, self.serializers)
         self._remember(entry)
         return entry
 
@@ -254,7 +254,7 @@ class CreatedBackups:
             return cached
         raw = json.loads(text)
         raw["organization"] = organization
-        entry = Entry(self.shape.backup(raw), self.serializers)
+        entry = stored(self.shape.backup(raw), self.serializers)
         self._remember(entry)
         return entry
 

@@ -30,7 +30,7 @@ from mockserver.data.fixtures import check_backups
 from mockserver.data.models import Backup, Organization
 from mockserver.exceptions import FixtureError, SpecError
 from mockserver.store.backups import BackupStore
-from mockserver.store.entry import Entry
+from mockserver.store.entry import Entry, stored
 
 _BASE62 = string.digits + string.ascii_letters
 _HEAD = string.ascii_lowercase + string.digits
@@ -126,7 +126,7 @@ class DynamicStore:
             if len(self._cache) >= _CACHE_LIMIT:
                 self._cache.clear()
             backup = self.generate(organization, index)
-            entry = self._cache[key] = Entry(backup, self.store.serializers)
+            entry = self._cache[key] = stored(backup, self.store.serializers)
         return entry
 
     def generate(self, organization: str, index: int) -> Backup:
@@ -164,10 +164,10 @@ class DynamicStore:
     def _newest_fixture(self) -> datetime:
         """The newest fixture backup's date (the generated history ends there); also per organization."""
         self._newest_fixture_of: dict[str, Backup] = {}
-        for backup in self.store.fixtures.backups:
-            known = self._newest_fixture_of.get(backup.organization)
-            if known is None or backup.created_at > known.created_at:
-                self._newest_fixture_of[backup.organization] = backup
+        for organization in self.store.fixtures.organizations:
+            newest = self.store.newest_fixture(organization)
+            if newest is not None:
+                self._newest_fixture_of[organization] = newest
         return max((backup.created_at for backup in self._newest_fixture_of.values()), default=DEFAULT_ANCHOR)
 
     def _decode(self, sid: str) -> Entry | None:
