@@ -65,6 +65,7 @@ def microseconds(app: Any, path: str, query: bytes, token: bytes, count: int, re
 def measure(count: int, repeats: int, profile: str | None) -> dict[str, float]:
     sys.path.insert(0, str(BENCH))
     import baseline_app
+
     from mockserver.app import create_app
     from mockserver.cli import demo_credentials
     from mockserver.settings import Settings
