@@ -20,7 +20,7 @@ def collect(ctx: "KitContext", org_sid: str, headers: dict[str, str]) -> list[di
     seen: dict[str, dict[str, Any]] = {}
     page = 1
     while page <= MAX_PAGES:
-        exchange = ctx.get(ctx.list_url(org_sid, "list", page=page, page_size=size), headers)
+        exchange = ctx.get(ctx.list_url(org_sid, page=page, page_size=size), headers)
         body = exchange.json_or_none() if exchange.status == 200 else None
         if not isinstance(body, dict) or not isinstance(body.get("results"), list):
             break
