@@ -16,7 +16,8 @@ from urllib.parse import urlsplit
 
 from .errors import UsageError
 
-THEMES = ("pagination", "serializers", "detail", "errors", "isolation", "writes", "schemathesis")
+THEMES = ("pagination", "serializers", "detail", "errors", "access", "isolation", "operations", "writes",
+          "schemathesis")
 ENV_PREFIX = "CONTRACT_"
 
 
@@ -35,12 +36,14 @@ class Options:
     max_examples: int = 100
     seed: int = 0
     junitxml: Path | None = None
+    report_json: Path | None = None
     spec: Path | None = None
     lenient_messages: bool = False
     checks: tuple[str, ...] = THEMES
     timeout: float = 30.0
     settle_timeout: float = 10.0
     seed_given: bool = field(default=False, compare=False)
+    flag_prefix: str = field(default="--", compare=False)  # how messages name options (`--contract-` under pytest)
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -49,6 +52,11 @@ class Options:
     @property
     def has_foreign(self) -> bool:
         return bool(self.foreign_org_sid and self.foreign_token)
+
+    def flag(self, name: str) -> str:
+        """How the user sets option `name` here: `--member-token`, or `--contract-member-token` under pytest,
+        and its environment variable."""
+        return f"{self.flag_prefix}{name.replace('_', '-')} or {ENV_PREFIX}{name.upper()}"
 
 
 def _flag(value: str) -> bool:
@@ -124,6 +132,8 @@ OPTION_SPECS: tuple[OptionSpec, ...] = (
                _positive_int, metavar="N"),
     OptionSpec("seed", "seed of the run, to replay it exactly (default: random, printed)", int, metavar="N"),
     OptionSpec("junitxml", "write a JUnit XML report to FILE", Path, metavar="FILE"),
+    OptionSpec("report_json", "write every check, finding, curl line and the seed as JSON to FILE (tokens redacted)",
+               Path, metavar="FILE"),
     OptionSpec("spec", "OpenAPI file (default: the packaged openapi.yaml)", Path, metavar="FILE"),
     OptionSpec("lenient_messages", "accept any text in error bodies (statuses and shapes still checked)", _flag,
                is_flag=True),
@@ -176,6 +186,7 @@ def build_options(given: Mapping[str, str | None], env: Mapping[str, str] | None
         names = ", ".join(f"{flag(spec)} (or {spec.env})" for spec in missing)
         raise UsageError(f"missing required option(s): {names}")
     values["seed_given"] = "seed" in values
+    values["flag_prefix"] = flag_prefix
     values.setdefault("seed", random.SystemRandom().randrange(1, 2**31))
     options = Options(**values)
     _validate(options)
@@ -214,6 +225,6 @@ def describe(options: Options) -> dict[str, str]:
         value = getattr(options, item.name)
         if item.name in secret_names:
             shown[item.name] = "set" if value else "not set"
-        elif item.name != "seed_given":
+        elif item.name not in ("seed_given", "flag_prefix"):
             shown[item.name] = ",".join(value) if isinstance(value, tuple) else str(value)
     return shown
