@@ -181,16 +181,16 @@ def newest_first_key(item: dict[str, Any]) -> tuple[int, str]:
 
 def post_refusable(ctx: KitContext, rec: Recorder, url: str, headers: dict[str, str],
                    body: bytes | None = b"{}", content_type: str | None = "application/json") -> Exchange | None:
-    """A POST a correct server refuses; None (noted) when writes are off or the budget is spent.
+    """A POST a correct server refuses; None when writes are off or the budget is spent.
 
-    Only sent with --allow-writes: a broken server might create a backup on it.
+    Only sent with --allow-writes: a broken server might create a backup on it. A POST the budget
+    refuses is counted by the guard and reported once for the run (the `writes:` line), not here.
     """
     if not ctx.options.allow_writes:
         return None
     try:
         return ctx.client.post(url, headers, body, content_type)
-    except RequestRefused as exc:
-        rec.note(f"POST not sent: {exc}")
+    except RequestRefused:
         return None
 
 
