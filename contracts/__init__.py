@@ -23,7 +23,10 @@ _EXPORTS = {
     "SpecError": ".errors", "RequestRefused": ".errors",
 }
 
-__all__ = ["__version__", *_EXPORTS]
+__all__ = [
+    "__version__", "Options", "build_options", "execute", "RunReport", "CheckResult", "Finding", "Status",
+    "ContractKitError", "UsageError", "ConnectionProblem", "SpecError", "RequestRefused",
+]
 
 if TYPE_CHECKING:
     from .errors import ConnectionProblem, ContractKitError, RequestRefused, SpecError, UsageError

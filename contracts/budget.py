@@ -14,7 +14,8 @@ within the budget.
 from __future__ import annotations
 
 import unittest
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .guard import READ_METHODS, RequestGuard
 from .spec import Spec

@@ -8,7 +8,8 @@ the organization's backups as listed (the listing), fetched once and shared.
 from __future__ import annotations
 
 import random
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from .guard import RequestGuard
@@ -63,7 +64,7 @@ class KitContext:
 
     def unknown_token(self) -> str:
         """A token no server issued: 40 hex digits like a DRF token, from the run's seed."""
-        return "%040x" % self.rng.getrandbits(160)
+        return f"{self.rng.getrandbits(160):040x}"
 
     def unknown_sid(self) -> str:
         """A well-formed sid that names nothing (letters and digits, 20 characters)."""

@@ -9,9 +9,9 @@ schema) and `{error}` (each schema an error answer uses).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from fnmatch import fnmatchcase
 from itertools import product
-from typing import Iterable
 
 from .builtins import BUILTIN_CHECKS
 from .checks import all_checks

@@ -19,8 +19,9 @@ way to run them from Python.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from .budget import WriteBudget
 from .builtins import BUILTIN_CHECKS, NOT_APPLICABLE
@@ -127,7 +128,7 @@ def _config(ctx: KitContext, checks: list[str], negative_only_detail: bool, run:
                                    "checks": {"ignored_auth": {"enabled": False}},
                                    "phases": {"stateful": {"generation": {"mode": "positive"}}}})
     detail = ctx.spec.by_role("detail")
-    if negative_only_detail and detail is not None and not run.creating:  # nothing to read: every sid is rightly refused
+    if negative_only_detail and detail is not None and not run.creating:  # nothing to read: every sid refused
         operations.append({"include-operation-id": detail.operation_id, **negative,
                            "phases": {"examples": {"enabled": False}}})
     data["operations"] = operations
@@ -178,16 +179,14 @@ def _execute(ctx: KitContext, document: dict[str, Any], checks: list[str], negat
     import schemathesis
     from schemathesis.engine import from_schema
 
-    schema = schemathesis.openapi.from_dict(document, config=_config(ctx, checks, negative_only_detail, step))
-    if not step.creating:
-        for operation_id in _creating(ctx):
-            schema = schema.exclude(operation_id=operation_id)
-    else:  # the link targets stay, the rest of the reading operations were the first pass's
-        targets = {link.get("operationId") for op in ctx.spec.operations for code in op.statuses()
-                   for link in ((op.response(code) or {}).get("links") or {}).values()}
-        for operation in ctx.spec.operations:
-            if operation.method.upper() in READ_METHODS and operation.operation_id not in targets:
-                schema = schema.exclude(operation_id=operation.operation_id)
+    schema: Any = schemathesis.openapi.from_dict(document, config=_config(ctx, checks, negative_only_detail, step))
+    targets = {link.get("operationId") for op in ctx.spec.operations for code in op.statuses()
+               for link in ((op.response(code) or {}).get("links") or {}).values()}
+    for operation in ctx.spec.operations:
+        reading = operation.method.upper() in READ_METHODS
+        # the first pass reads; the second creates, keeping of the reads only what its links lead to
+        if (not step.creating and not reading) or (step.creating and reading and operation.operation_id not in targets):
+            schema = schema.exclude(operation_id=operation.operation_id)
     budget.schema = schema
     hooks = budget.hooks()
     schema.hooks.hook("filter_case")(hooks["filter_case"])

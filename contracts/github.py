@@ -7,8 +7,8 @@ once with its rule, field, expected and received value. Redacted like everything
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Callable, Mapping
 
 from .reporting import verdict
 from .results import Status

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+
 from .context import relative_path
 from .rules import Request, validate
 from .spec import Spec

@@ -12,9 +12,9 @@ import re
 import socket
 import xml.etree.ElementTree as ET
 from collections import Counter, defaultdict
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable
 
 from .options import THEMES, describe
 from .results import CheckResult, Status
@@ -60,7 +60,7 @@ def build(report: RunReport, redact: Redact) -> ET.ElementTree[ET.Element]:
     if report.errors:
         by_theme["run"].append(CheckResult("run.preflight", "the run could start", Status.ERROR,
                                            reason="\n".join(report.errors)))
-    timestamp = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    timestamp = datetime.now(UTC).replace(microsecond=0).isoformat()
     order = [theme for theme in (*THEMES, "run") if theme in by_theme]
     totals: Counter[str] = Counter()
     for theme in order:

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 MAX_PAGES = 200
 
 
-def collect(ctx: "KitContext", org_sid: str, headers: dict[str, str]) -> list[dict[str, Any]]:
+def collect(ctx: KitContext, org_sid: str, headers: dict[str, str]) -> list[dict[str, Any]]:
     size = ctx.spec.page_size_max
     seen: dict[str, dict[str, Any]] = {}
     page = 1

@@ -12,7 +12,8 @@ the exact changes, which the report shows.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from .spec import Spec, pointer_to
 

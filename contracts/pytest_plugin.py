@@ -9,7 +9,8 @@ test needs it, so a test's time is its theme's. pytest's own --junitxml writes t
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -93,8 +94,8 @@ def contract_check(contract_session: ContractSession) -> Callable[[str], None]:
         result = contract_session.result(check_id)
         seed = contract_session.run.options.seed
         if result is None:
-            options = contract_session.run.options
-            pytest.skip(f"not run in this configuration (schemathesis runs it only with {options.flag('allow_writes')})")
+            writes = contract_session.run.options.flag("allow_writes")
+            pytest.skip(f"not run in this configuration (schemathesis runs it only with {writes})")
         elif result.status is Status.SKIPPED:
             pytest.skip(result.reason)
         elif result.status is Status.ERROR:

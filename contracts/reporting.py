@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
-from typing import Callable, TextIO
+from collections.abc import Callable
+from typing import TextIO
 
 from . import __version__
 from .options import Options, describe
@@ -96,11 +97,12 @@ def summary(console: Console, report: RunReport) -> None:
         console.line("Per check:")
     for result in report.results:
         console.line(f"  {WORDS[result.status]:<5} {result.check_id}: {result.title}{outcome(result)}")
-    counts = Counter(result.status for result in report.results)
+    verdicts = Counter(result.status for result in report.results)
     cases = sum(report.fuzz_cases.values())
     console.line(RULE)
-    console.line(f"{counts[Status.PASSED]} passed, {counts[Status.FAILED]} failed, {counts[Status.SKIPPED]} skipped, "
-                 f"{counts[Status.ERROR]} errors in {report.duration:.1f}s; {report.requests} kit requests, "
-                 f"{cases} generated cases, {report.writes_used} write(s); seed {report.seed}")
+    console.line(f"{verdicts[Status.PASSED]} passed, {verdicts[Status.FAILED]} failed, "
+                 f"{verdicts[Status.SKIPPED]} skipped, {verdicts[Status.ERROR]} errors in {report.duration:.1f}s; "
+                 f"{report.requests} kit requests, {cases} generated cases, {report.writes_used} write(s); "
+                 f"seed {report.seed}")
     console.line(verdict(report) + (f" (replay with --seed {report.seed})"
                                     if report.exit_code == EXIT_NONCONFORMANT else ""))

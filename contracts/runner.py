@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import time
 import traceback
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
 
 from . import preflight
 from .checks import THEME_CHECKS, Check, Recorder, Skip

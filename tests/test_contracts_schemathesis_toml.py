@@ -23,9 +23,9 @@ ST = Path(sys.executable).with_name("st")
 
 
 def st_run(url: str, token: str, cwd: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(ST), "run", str(cwd / "openapi.yaml"), "--url", url, "-H", f"Authorization: Token {token}",
-                           "--seed", "1", "--max-examples", "30", "--no-color", *extra], cwd=cwd, capture_output=True,
-                          text=True, env=kit_env(), timeout=300)
+    command = [str(ST), "run", str(cwd / "openapi.yaml"), "--url", url, "-H", f"Authorization: Token {token}",
+               "--seed", "1", "--max-examples", "30", "--no-color", *extra]
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=kit_env(), timeout=300)
 
 
 @pytest.fixture

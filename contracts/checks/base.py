@@ -10,9 +10,10 @@ its situation expects (this status, this message, this value).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, Callable
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from ..errors import RequestRefused
 from ..http import Exchange
@@ -166,7 +167,7 @@ def parse_timestamp(value: Any) -> datetime | None:
         return None
 
 
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def newest_first_key(item: dict[str, Any]) -> tuple[int, str]:
@@ -175,7 +176,7 @@ def newest_first_key(item: dict[str, Any]) -> tuple[int, str]:
     if stamp is None:
         return (0, str(item.get("sid")))
     if stamp.tzinfo is None:
-        stamp = stamp.replace(tzinfo=timezone.utc)
+        stamp = stamp.replace(tzinfo=UTC)
     return (-((stamp - EPOCH) // timedelta(microseconds=1)), str(item.get("sid")))
 
 

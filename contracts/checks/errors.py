@@ -13,8 +13,17 @@ from typing import TYPE_CHECKING
 
 from ..rules import ids
 from ..spec import CredentialForm, Operation
-from .base import MEMBER, WRITES, Check, Recorder, Skip, expect_error, expect_refused_post, expect_success, \
-    post_refusable
+from .base import (
+    MEMBER,
+    WRITES,
+    Check,
+    Recorder,
+    Skip,
+    expect_error,
+    expect_refused_post,
+    expect_success,
+    post_refusable,
+)
 
 if TYPE_CHECKING:
     from ..context import KitContext
@@ -232,7 +241,8 @@ CHECKS = (
     Check("errors.wrong_level", "a level other than the documented ones: 406 Wrong level", check_wrong_level,
           covers=("{roled}.param.level", "{roled}.406", "{roled}.406.message", "{roled}.406.message.wrongLevel")),
     Check("errors.wrong_org", "an organization or backup sid that names nothing: 406 Wrong id", check_wrong_org,
-          covers=("{roled}.param.organization", "{roled}.param.backup", "{roled}.406.message.wrongId", "{roled}.access.admin.unknown")),
+          covers=("{roled}.param.organization", "{roled}.param.backup", "{roled}.406.message.wrongId",
+                  "{roled}.access.admin.unknown")),
     Check("errors.wrong_serializer", "an unknown serializer: 406 Wrong serializer", check_wrong_serializer,
           covers=("{roled}.param.serializer", "{roled}.406.message.wrongSerializer")),
     Check("errors.precedence", "with several problems, the documented one wins (credentials, level, sid, "

@@ -44,8 +44,8 @@ def check_foreign_detail(ctx: KitContext, rec: Recorder) -> None:
     shared = {item["sid"] for item in foreign} & {item["sid"] for item in own}
     if shared:
         rec.fail(f"{len(shared)} sid(s) are listed by both organizations, e.g. {sorted(shared)[:3]}",
-                 expected="disjoint lists: a backup belongs to one organization", rule=ids.access(op, "admin", "foreign"),
-                 field="/body/results", received=f"{len(shared)} shared")
+                 expected="disjoint lists: a backup belongs to one organization",
+                 rule=ids.access(op, "admin", "foreign"), field="/body/results", received=f"{len(shared)} shared")
     if not foreign:
         rec.note("the second organization lists no backups: its details could not be tried")
     for item in foreign:

@@ -352,18 +352,20 @@ def check_invalid_page(ctx: KitContext, rec: Recorder) -> None:
         for raw in (pages + 1, pages + 10):
             expect_error(rec, ctx.get(ctx.list_url(page=raw, page_size=size), ctx.admin), 404, "invalidPage",
                          f"page={raw}, past the last page {pages} ({why})", past)
-    for raw in ("0", "-1", "abc", "1.5", "2x", "01x", "LAST"):
-        expect_error(rec, ctx.get(ctx.list_url(page=raw), ctx.admin), 404, "invalidPage", f"page={raw!r}", invalid)
+    for malformed in ("0", "-1", "abc", "1.5", "2x", "01x", "LAST"):
+        expect_error(rec, ctx.get(ctx.list_url(page=malformed), ctx.admin), 404, "invalidPage", f"page={malformed!r}",
+                     invalid)
     first = ctx.get(ctx.list_url(), ctx.admin)
     baseline = first.json_or_none()
-    for raw, aspect in (("", "empty"), ("1", "default"), (None, "default")):
+    for first_page, aspect in (("", "empty"), ("1", "default"), (None, "default")):
         rule = _page_rule(ctx, "page", aspect)
-        exchange = ctx.get(ctx.list_url(page=raw), ctx.admin)
-        body = expect_success(rec, exchange, f"page={raw!r}", rule)
+        exchange = ctx.get(ctx.list_url(page=first_page), ctx.admin)
+        body = expect_success(rec, exchange, f"page={first_page!r}", rule)
         if isinstance(body, dict) and isinstance(baseline, dict) and (
                 body.get("page_number") != 1 or body.get("results") != baseline.get("results")):
-            rec.fail(f"page={raw!r} is not the first page", exchange, "page_number 1 and the first page's backups",
-                     rule=rule, field="/body/page_number", received=repr(body.get("page_number")))
+            rec.fail(f"page={first_page!r} is not the first page", exchange,
+                     "page_number 1 and the first page's backups", rule=rule, field="/body/page_number",
+                     received=repr(body.get("page_number")))
 
 
 CHECKS = (

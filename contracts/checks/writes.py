@@ -18,7 +18,7 @@ from ..http import Exchange
 from ..rules import ids
 from ..spec import CredentialForm
 from .base import WRITES, Check, Recorder, Skip, expect_success
-from .pagination import page_count, same_origin
+from .pagination import page_count
 
 if TYPE_CHECKING:
     from ..context import KitContext
@@ -65,7 +65,8 @@ def _follow_link(ctx: KitContext, rec: Recorder, exchange: Exchange, created: di
         rule = ids.link(create.operation_id, name)
         target = ctx.spec.operation(link["operationId"])
         try:
-            values = {key: str(_evaluate(expression, created)) for key, expression in link.get("parameters", {}).items()}
+            values = {key: str(_evaluate(expression, created))
+                      for key, expression in link.get("parameters", {}).items()}
         except (ValueError, KeyError, IndexError, TypeError) as exc:
             rec.fail(f"{what}: the spec's link {name} cannot be followed: {exc}", exchange, "the link's values in the "
                      "answer", rule=rule, field="/body", received=str(exc))
@@ -179,7 +180,7 @@ def check_create(ctx: KitContext, rec: Recorder) -> None:
 def check_any_serializer(ctx: KitContext, rec: Recorder) -> None:
     """POST through every other serializer, with every other credential form and body the spec accepts."""
     create = ctx.spec.role("create")
-    media = list(((create.definition.get("requestBody") or {}).get("content") or {}))
+    media = list((create.definition.get("requestBody") or {}).get("content") or {})
     bodies: list[tuple[bytes | None, str | None]] = [(None, None)]
     bodies += [({"application/json": b'{"note": "ignored"}', "application/x-www-form-urlencoded": b"note=ignored"}
                 .get(kind, b"note=ignored"), kind) for kind in media if "multipart" not in kind]
@@ -190,7 +191,8 @@ def check_any_serializer(ctx: KitContext, rec: Recorder) -> None:
     for index, serializer in enumerate(others):
         body, content_type = bodies[index % len(bodies)]
         form = forms[index % len(forms)]
-        what = f"POST to serializer={serializer} as {form.name} with " + (f"a {content_type} body" if body else "no body")
+        shown_body = f"a {content_type} body" if body else "no body"
+        what = f"POST to serializer={serializer} as {form.name} with {shown_body}"
         if ctx.guard.remaining < 1:
             ctx.guard.not_sent += 1
             continue

@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote
@@ -376,19 +376,19 @@ def _violation(error: Any, name: str | None, object_rule: str, pointer: str, ope
 
 
 def _expected(kind: str, details: dict[str, Any], error: Any) -> str:
-    simple = {"Type": lambda: f"type {details.get('types')}", "Pattern": lambda: f"matching {details.get('pattern')}",
-              "Format": lambda: f"format {details.get('format')}", "Required": lambda: "present",
-              "AdditionalProperties": lambda: "only the declared properties",
-              "Enum": lambda: f"one of {details.get('options')}",
-              "Constant": lambda: f"{details.get('expected_value')!r}",
-              "Minimum": lambda: f">= {details.get('limit')}", "Maximum": lambda: f"<= {details.get('limit')}",
-              "MinLength": lambda: f"at least {details.get('limit')} characters",
-              "MaxLength": lambda: f"at most {details.get('limit')} characters"}
+    simple: dict[str, Callable[[], str]] = {
+        "Type": lambda: f"type {details.get('types')}", "Pattern": lambda: f"matching {details.get('pattern')}",
+        "Format": lambda: f"format {details.get('format')}", "Required": lambda: "present",
+        "AdditionalProperties": lambda: "only the declared properties",
+        "Enum": lambda: f"one of {details.get('options')}", "Constant": lambda: f"{details.get('expected_value')!r}",
+        "Minimum": lambda: f">= {details.get('limit')}", "Maximum": lambda: f"<= {details.get('limit')}",
+        "MinLength": lambda: f"at least {details.get('limit')} characters",
+        "MaxLength": lambda: f"at most {details.get('limit')} characters"}
     if kind in simple:
         return simple[kind]()
     if kind in ("OneOfNotValid", "AnyOf"):
-        branches = getattr(error.kind, "context", None) or []
-        best = min(branches, key=len, default=[])
+        branches: list[list[Any]] = list(getattr(error.kind, "context", None) or [])
+        best: list[Any] = min(branches, key=len, default=[])
         if best:
             return "; ".join(_first_line(item.message) for item in best[:3]) + " (closest alternative)"
     return _first_line(error.message)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
@@ -254,10 +254,10 @@ class BackupApi:
         if declared > MAX_BODY and "large_body_accepted" not in self.bugs:
             raise ApiError(413, TOO_LARGE)
         await request.body()  # "No form data required": read and ignored
-        latest = max((b.created for b in self.backups), default=datetime(2024, 1, 1, tzinfo=timezone.utc))
-        now = max(datetime.now(timezone.utc), latest + timedelta(seconds=1))
+        latest = max((b.created for b in self.backups), default=datetime(2024, 1, 1, tzinfo=UTC))
+        now = max(datetime.now(UTC), latest + timedelta(seconds=1))
         if "create_dated_in_the_past" in self.bugs:
-            now = datetime(2020, 1, 1, tzinfo=timezone.utc)
+            now = datetime(2020, 1, 1, tzinfo=UTC)
         self.created += 1
         backup = Backup(f"new0a40x{self.created:04d}Created", organization, now, 60.0 + self.created)
         if "create_not_stored" not in self.bugs:
