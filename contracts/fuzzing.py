@@ -19,6 +19,7 @@ way to run them from Python.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -39,6 +40,18 @@ UNEXPECTED_METHODS = ["options", "trace"]  # never PUT, PATCH or DELETE
 POSITIVE_STATUSES = [200, 201, 404]  # 404: a page past the end, documented
 NEGATIVE_STATUSES = [400, 404, 406, 413, 414, 431]  # 404/406 documented; the rest see infrastructure
 PHASES = ("examples", "coverage", "fuzzing", "stateful")
+
+
+def preload() -> threading.Thread:
+    """Import schemathesis and Hypothesis in the background (about a second) while the kit's own checks,
+    which mostly wait for answers, run."""
+    def load() -> None:
+        import schemathesis.engine  # noqa: F401
+        import schemathesis.openapi  # noqa: F401
+
+    thread = threading.Thread(target=load, name="contracts-preload", daemon=True)
+    thread.start()
+    return thread
 
 
 @dataclass
@@ -64,6 +77,13 @@ class Pass:
 
 
 MAX_CREATE_STEPS = 2  # a create, then its link
+MAX_READ_STEPS = 3  # a list, a backup it names, one more read
+STATEFUL_SHARE = 2  # the stateful phase runs max-examples / 2 scenarios: each is several requests
+
+
+def stateful_scenarios(max_examples: int) -> int:
+    """Scenarios of the read-only stateful phase for --max-examples N (N counts single requests elsewhere)."""
+    return max(1, max_examples // STATEFUL_SHARE)
 
 
 def passes(ctx: KitContext) -> list[Pass]:
@@ -86,6 +106,8 @@ def _config(ctx: KitContext, checks: list[str], negative_only_detail: bool, run:
 
     options = ctx.options
     phases: dict[str, Any] = {name: {"enabled": True} for name in PHASES}
+    phases["stateful"].update({"max-steps": MAX_READ_STEPS,
+                               "generation": {"max-examples": stateful_scenarios(options.max_examples)}})
     if run.creating:
         phases = {"examples": {"enabled": False}, "coverage": {"enabled": True}, "fuzzing": {"enabled": False},
                   "stateful": {"enabled": True, "max-steps": MAX_CREATE_STEPS,

@@ -129,7 +129,8 @@ OPTION_SPECS: tuple[OptionSpec, ...] = (
     OptionSpec("allow_writes", "let the kit create backups (off: it never sends a creating request)", _flag,
                is_flag=True),
     OptionSpec("max_writes", "most backups the kit may create (default 5)", _non_negative_int, metavar="N"),
-    OptionSpec("max_examples", "examples per operation and phase of schemathesis' generation (default 100)",
+    OptionSpec("max_examples", "schemathesis' generation: examples per operation in its examples, coverage and "
+               "fuzzing phases, and half as many scenarios of up to 3 requests in its stateful phase (default 100)",
                _positive_int, metavar="N"),
     OptionSpec("seed", "seed of the run, to replay it exactly (default: random, printed)", int, metavar="N"),
     OptionSpec("junitxml", "write a JUnit XML report to FILE", Path, metavar="FILE"),

@@ -5,6 +5,7 @@ The CLI and the pytest plugin both drive this module, so both run exactly the sa
 
 from __future__ import annotations
 
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -86,6 +87,7 @@ class Run:
         self.ctx: KitContext | None = None
         self.ready = False
         self.ranking: dict[str, list[str]] = {}
+        self.preloading: threading.Thread | None = None
 
     def prepare(self) -> bool:
         """Load the spec and pass preflight; False (with report.errors set) when the run cannot go on."""
@@ -109,6 +111,10 @@ class Run:
             self.report.errors.append(self._redact(f"the kit failed during preflight: {type(exc).__name__}: {exc}"))
             return False
         self.ready = True
+        if "schemathesis" in self.options.checks:
+            from .fuzzing import preload
+
+            self.preloading = preload()
         return True
 
     def _redact(self, text: str) -> str:
@@ -163,6 +169,8 @@ class Run:
         ctx = self.ctx
         assert ctx is not None
         started = time.monotonic()
+        if self.preloading is not None:
+            self.preloading.join()
         try:
             outcome = fuzzing.run(ctx, self.progress)
         except Exception as exc:  # schemathesis' own errors, or a bug: no verdict either way
