@@ -117,12 +117,13 @@ class OptionSpec:
 
 
 OPTION_SPECS: tuple[OptionSpec, ...] = (
-    OptionSpec("base_url", "base URL of the API, e.g. https://api.example.com/v1 (required)", metavar="URL"),
+    OptionSpec("base_url", "base URL of the API, e.g. https://api.example.com/v1; a URL without a path gets the "
+               "path of the spec's first server (/v1) (required)", metavar="URL"),
     OptionSpec("org_sid", "sid of the organization the token is an Admin of (required)", metavar="SID"),
     OptionSpec("token", "token of an Admin of that organization (required; prefer the env var)", secret=True,
                metavar="T"),
-    OptionSpec("member_token", "token of a non-Admin member of it: enables the 403 checks", secret=True,
-               metavar="T"),
+    OptionSpec("member_token", "token of a non-Admin member of it, and of no other organization given here: "
+               "enables the 403 checks and the member row of the access matrix", secret=True, metavar="T"),
     OptionSpec("foreign_org_sid", "sid of a second organization: enables the tenant-isolation checks",
                metavar="SID"),
     OptionSpec("foreign_token", "token of an Admin of the second organization", secret=True, metavar="T"),
