@@ -150,16 +150,17 @@ def test_a_renamed_path_parameter_is_found_by_its_role(tmp_path):
     assert_fully_covered(spec)
 
 
+def add_summary_operation(document: dict[str, Any]) -> None:
+    """A fourth operation, without x-role: a summary of an organization's backups."""
+    document["paths"]["/organizations/backup/summary/{sid}/"] = {"get": {
+        "operationId": "backupSummary", "parameters": [{"$ref": "#/components/parameters/OrganizationSid"}],
+        "responses": {"200": {"description": "Totals.", "content": {"application/json": {
+            "schema": {"type": "object", "required": ["count"], "properties": {"count": {"type": "integer"}}},
+            "example": {"count": 32}}}}, "401": {"$ref": "#/components/responses/NotAuthenticated"}}}}
+
+
 def test_a_fourth_operation_without_a_role_is_checked_from_what_it_documents(tmp_path):
-    def change(document: dict[str, Any]) -> None:
-        document["paths"]["/organizations/backup/summary/{sid}/"] = {"get": {
-            "operationId": "backupSummary",
-            "parameters": [{"$ref": "#/components/parameters/OrganizationSid"}],
-            "responses": {
-                "200": {"description": "Totals.", "content": {"application/json": {
-                    "schema": {"type": "object", "required": ["count"], "properties": {"count": {"type": "integer"}}},
-                    "example": {"count": 32}}}},
-                "401": {"$ref": "#/components/responses/NotAuthenticated"}}}}
+    change = add_summary_operation
     path = mutated(tmp_path, change)
     spec = Spec.load(path)
     [summary] = spec.unroled
@@ -247,3 +248,70 @@ def test_the_kit_passes_the_reference_server_with_the_mutated_spec(broken_server
     failures = [finding.render() for result in report.results for finding in result.findings]
     assert report.exit_code == 0, failures[:3]
     assert not [result.check_id for result in report.results if result.status is Status.ERROR]
+
+
+# -- an operation without a role, against a stand-in that answers from the spec's examples ---------------
+class ExampleServer:
+    """Answers GET /v1/organizations/backup/summary/<sid>/ from its documented example, with security
+    enforced as the spec declares it (or not, for `open`)."""
+
+    def __init__(self, token: str, *, enforce: bool = True) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+                header = self.headers.get("Authorization", "")
+                given = header.split(" ", 1)[1] if " " in header else self.headers.get("token")
+                if server.enforce and given != token:
+                    text = "Invalid token." if given else "Authentication credentials were not provided."
+                    self.answer(401, {"detail": text}, {"WWW-Authenticate": "Token"})
+                elif self.path.startswith("/v1/organizations/backup/summary/"):
+                    self.answer(200, {"count": 32})
+                else:
+                    self.answer(404, {"detail": "Not found."})
+
+            def answer(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                for name, value in {"Content-Type": "application/json", **(headers or {})}.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.enforce = enforce
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.mark.parametrize("enforce, problems", [(True, []), (False, ["backupSummary.access.anonymous",
+                                                                     "backupSummary.access.unknown-token"])])
+def test_operations_without_a_role_are_called_and_judged_from_their_documentation(tmp_path, enforce, problems):
+    from contracts.checks.base import Recorder
+    from contracts.checks.operations import check_documented
+    from contracts.results import CheckResult
+
+    token = "d" * 40
+    server = ExampleServer(token, enforce=enforce)
+    try:
+        options = build_options({"base_url": server.url, "org_sid": "org1", "token": token,
+                                 "spec": str(mutated(tmp_path, add_summary_operation))}, env={})
+        ctx = KitContext(options, Spec.load(options.spec))
+        result = CheckResult("operations.documented", "")
+        check_documented(ctx, Recorder(ctx, result))
+    finally:
+        server.close()
+    assert sorted({finding.rule for finding in result.findings}) == problems
+    assert ctx.client.sent == len(ctx.forms) + 2
