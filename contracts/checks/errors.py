@@ -136,19 +136,27 @@ def check_member_forbidden(ctx: KitContext, rec: Recorder) -> None:
               ids.access(operation.operation_id, "member", "own"))
 
 
-def _wrong_values(valid: list[str], candidates: tuple[str, ...]) -> list[str]:
-    return [value for value in candidates if value not in valid]
+def _refuse_wrong_values(ctx: KitContext, rec: Recorder, role: str, valid: list[str], candidates: tuple[str, ...],
+                        example: str) -> None:
+    """Values of the path parameter with `role` that the spec does not allow: 406 `example` on the list (each
+    value) and on the create (the first)."""
+    wrong = [value for value in candidates if value not in valid]
+    op = ctx.spec.list_op.operation_id
+
+    def url(value: str, create: bool = False) -> str:
+        level, serializer = (value, None) if role == "level" else (None, value)
+        return (ctx.create_url if create else ctx.list_url)(None, serializer, level)
+
+    for value in wrong:
+        expect_error(rec, ctx.get(url(value), ctx.admin), 406, example, f"{role}={value!r}", ids.param(op, role))
+    create = ctx.spec.by_role("create")
+    if create is not None and wrong:
+        expect_refused_post(ctx, rec, url(wrong[0], create=True), ctx.admin, 406, example,
+                            f"POST with {role}={wrong[0]!r}", ids.param(create.operation_id, role))
 
 
 def check_wrong_level(ctx: KitContext, rec: Recorder) -> None:
-    op = ctx.spec.list_op.operation_id
-    for level in _wrong_values(ctx.spec.levels, ("user", "project", "Organization", "")):
-        expect_error(rec, ctx.get(ctx.list_url(level=level or " "), ctx.admin), 406, "wrongLevel",
-                     f"level={level!r}", ids.param(op, "level"))
-    create = ctx.spec.by_role("create")
-    if create is not None:
-        expect_refused_post(ctx, rec, ctx.create_url(level="user"), ctx.admin, 406, "wrongLevel",
-                            "POST with level=user", ids.param(create.operation_id, "level"))
+    _refuse_wrong_values(ctx, rec, "level", ctx.spec.levels, ("user", "project", "Organization", " "), "wrongLevel")
 
 
 def check_wrong_org(ctx: KitContext, rec: Recorder) -> None:
@@ -170,15 +178,9 @@ def check_wrong_org(ctx: KitContext, rec: Recorder) -> None:
 
 
 def check_wrong_serializer(ctx: KitContext, rec: Recorder) -> None:
-    op = ctx.spec.list_op.operation_id
     known = list(ctx.spec.serializers)
-    for serializer in _wrong_values(known, ("full", "xyz", *(name.upper() for name in known))):
-        expect_error(rec, ctx.get(ctx.list_url(serializer=serializer), ctx.admin), 406, "wrongSerializer",
-                     f"serializer={serializer}", ids.param(op, "serializer"))
-    create = ctx.spec.by_role("create")
-    if create is not None:
-        expect_refused_post(ctx, rec, ctx.create_url(serializer="xyz"), ctx.admin, 406, "wrongSerializer",
-                            "POST with serializer=xyz", ids.param(create.operation_id, "serializer"))
+    _refuse_wrong_values(ctx, rec, "serializer", known, ("xyz", "full", *(name.upper() for name in known)),
+                         "wrongSerializer")
 
 
 def check_precedence(ctx: KitContext, rec: Recorder) -> None:
