@@ -10,11 +10,11 @@ generated at all, and the only methods sent besides the documented ones are OPTI
 Each failure is judged again by the shared rules (contracts.rules) so that it names the rule,
 the field, the expected and the received value, like the kit's own findings.
 
-Schemathesis is used through its public API (loaders, config, schema hooks, `schemathesis.hook`
-for `before_call`, which is process-wide only, and the errors in `schemathesis.errors`) with one
-exception: its engine (`schemathesis.engine.from_schema` and the event classes its CLI
-extensions receive), which runs the four phases as `st run` does. Schemathesis offers no other
-way to run them from Python.
+Schemathesis is used through its public API (`schemathesis.openapi.from_dict`, `schemathesis.Config`,
+schema hooks, `schemathesis.hook` and `schemathesis.hooks.unregister` for `before_call`, which is
+process-wide only, and `schemathesis.errors`) with one exception: its engine
+(`schemathesis.engine.from_schema` and the events its CLI extensions receive), which runs the four
+phases as `st run` does; schemathesis offers no other way to run them from Python.
 """
 
 from __future__ import annotations
@@ -102,7 +102,7 @@ def passes(ctx: KitContext) -> list[Pass]:
 
 
 def _config(ctx: KitContext, checks: list[str], negative_only_detail: bool, run: Pass) -> Any:
-    from schemathesis.config import SchemathesisConfig
+    import schemathesis
 
     options = ctx.options
     phases: dict[str, Any] = {name: {"enabled": True} for name in PHASES}
@@ -154,7 +154,7 @@ def _config(ctx: KitContext, checks: list[str], negative_only_detail: bool, run:
         operations.append({"include-operation-id": detail.operation_id, **negative,
                            "phases": {"examples": {"enabled": False}}})
     data["operations"] = operations
-    return SchemathesisConfig.from_dict(data)
+    return schemathesis.Config.from_dict(data)
 
 
 def applicable_checks(ctx: KitContext) -> list[str]:

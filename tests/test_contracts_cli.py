@@ -116,3 +116,23 @@ def test_a_nonconforming_run_exits_1_with_a_junit_report_a_ci_can_show(broken_se
 def test_version():
     result = run_kit("--version")
     assert result.returncode == 0 and result.stdout.startswith("backup-contracts ")
+
+
+def test_a_server_that_never_answers_is_a_timeout_naming_the_url():
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    accepted: list[socket.socket] = []
+    threading.Thread(target=lambda: accepted.append(listener.accept()[0]), daemon=True).start()
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/v1"
+    try:
+        result = run_kit("--base-url", url, "--org-sid", "o", "--token", SECRETS[0], "--timeout", "0.5")
+    finally:
+        for connection in accepted:
+            connection.close()
+        listener.close()
+    assert result.returncode == 2
+    assert "no answer within 0.5s (read timeout)" in result.stdout and f"GET {url}/organizations/" in result.stdout
