@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from .guard import RequestGuard
 from .http import Client, Exchange
+from .listing import collect
 from .options import Options
 from .redaction import Redactor
 from .spec import CredentialForm, Operation, Spec, example_value
@@ -100,8 +101,6 @@ class KitContext:
     # -- shared data ------------------------------------------------------------------------
     def listing(self, foreign: bool = False) -> list[dict[str, Any]]:
         """Every backup of the organization (reference serializer), as the pages list them."""
-        from .listing import collect
-
         if foreign:
             return list(self.memo("listing:foreign",
                                   lambda: collect(self, self.options.foreign_org_sid or "", self.foreign)))

@@ -78,8 +78,3 @@ def coverage(spec: Spec, checks: Iterable[tuple[str, tuple[str, ...]]] | None = 
                 ranked.append((check_id.startswith("schemathesis."), -literal, order, check_id))
         found.append((rule, [check_id for *_, check_id in sorted(ranked)]))
     return found
-
-
-def rules_of(spec: Spec, check_id: str) -> tuple[str, ...]:
-    """The rule ids a check probes in this spec."""
-    return tuple(rule.rule_id for rule, checks in coverage(spec) if check_id in checks)

@@ -304,10 +304,6 @@ class Spec:
         except KeyError:
             raise SpecError(f"{self.source}: no error example named {name!r} (the kit needs it)") from None
 
-    def role_message(self, role: str) -> str:
-        """The documented text answering a wrong value of a path parameter with this role."""
-        return self.message(ROLE_MESSAGES[role])
-
     def schema(self, name: str) -> dict[str, Any]:
         return dict(self.resolve({"$ref": f"#/components/schemas/{name}"}))
 

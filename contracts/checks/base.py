@@ -19,7 +19,7 @@ from ..errors import RequestRefused
 from ..http import Exchange
 from ..results import CheckResult, Finding
 from ..rules import Answer, Request, Violation, ids, validate
-from ..rules.validation import show
+from ..rules.validation import route, schema_violations, show
 
 if TYPE_CHECKING:
     from ..context import KitContext
@@ -101,8 +101,6 @@ def judge(rec: Recorder, exchange: Exchange, what: str) -> list[Violation]:
 
 
 def operation_of(rec: Recorder, exchange: Exchange) -> str:
-    from ..rules.validation import route
-
     found = route(rec.ctx.spec, rec.ctx.relative(exchange.url)[0])
     operation = found.operation(exchange.method) if found else None
     return operation.operation_id if operation else "?"
@@ -150,8 +148,6 @@ def expect_success(rec: Recorder, exchange: Exchange, what: str, rule: str,
 
 def expect_schema(rec: Recorder, value: Any, ref: str, what: str, object_rule: str | None = None) -> bool:
     """A value that is not a whole answer (a backup from the listing, say) against a schema, field by field."""
-    from ..rules.validation import schema_violations
-
     violations = schema_violations(rec.ctx.spec, ref, value, object_rule=object_rule)
     for violation in violations:
         rec.violation(violation, None, what)
