@@ -77,8 +77,8 @@ class Pass:
 
 
 MAX_CREATE_STEPS = 2  # a create, then its link
-MAX_READ_STEPS = 3  # a list, a backup it names, one more read
-STATEFUL_SHARE = 2  # the stateful phase runs max-examples / 2 scenarios: each is several requests
+MAX_READ_STEPS = 3  # a list, a backup it names, one more read (the kit's detail theme reads them all)
+STATEFUL_SHARE = 4  # the stateful phase runs max-examples / 4 scenarios: each is several requests
 
 
 def stateful_scenarios(max_examples: int) -> int:

@@ -131,7 +131,7 @@ OPTION_SPECS: tuple[OptionSpec, ...] = (
                is_flag=True),
     OptionSpec("max_writes", "most backups the kit may create (default 5)", _non_negative_int, metavar="N"),
     OptionSpec("max_examples", "schemathesis' generation: examples per operation in its examples, coverage and "
-               "fuzzing phases, and half as many scenarios of up to 3 requests in its stateful phase (default 100)",
+               "fuzzing phases, a quarter as many scenarios of up to 3 requests in its stateful phase (default 100)",
                _positive_int, metavar="N"),
     OptionSpec("seed", "seed of the run, to replay it exactly (default: random, printed)", int, metavar="N"),
     OptionSpec("junitxml", "write a JUnit XML report to FILE", Path, metavar="FILE"),
