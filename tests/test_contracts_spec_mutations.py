@@ -113,6 +113,17 @@ def test_a_new_serializer_gets_its_own_rules_and_judgement(tmp_path):
     assert validate(spec, Request("GET", list_path("audit")), Answer(200, JSON, page(audit))) == []
     [extra] = validate(spec, Request("GET", list_path("audit")), Answer(200, JSON, page({**audit, "name": "x"})))
     assert extra.rule == "listBackups.param.serializer.audit"
+
+
+def test_a_serializer_returns_only_what_it_declares_even_without_additional_properties_false(tmp_path):
+    def change(document: dict[str, Any]) -> None:
+        components(document, "schemas")["BackupName"].pop("additionalProperties")
+    spec = Spec.load(mutated(tmp_path, change))
+    named = {"sid": "abc", "name": "20180803031606.gz"}
+    assert validate(spec, Request("GET", list_path("name")), Answer(200, JSON, page(named))) == []
+    [extra] = validate(spec, Request("GET", list_path("name")), Answer(200, JSON, page({**named, "secret": 1})))
+    assert (extra.rule, extra.pointer, extra.received) == ("listBackups.param.serializer.name", "/body/results/0",
+                                                           "also secret")
     assert_fully_covered(spec)
 
 

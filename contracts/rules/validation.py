@@ -327,9 +327,24 @@ def _body(spec: Spec, operation: Operation, found: Route, status: int, media: st
         ref = spec.serializers[serializer]
         object_rule = ids.param(op, "serializer", serializer)
         for index, item in enumerate(body["results"]):
-            violations += schema_violations(spec, ref, item, object_rule=object_rule,
-                                            pointer=f"/body/results/{index}", operation=op)
+            where = f"/body/results/{index}"
+            violations += schema_violations(spec, ref, item, object_rule=object_rule, pointer=where, operation=op)
+            violations += _undeclared(spec, ref, item, object_rule, where, op)
     return violations
+
+
+def _undeclared(spec: Spec, ref: str, item: Any, rule: str, pointer: str, operation: str) -> list[Violation]:
+    """A serializer returns only what its schema declares (required ⊆ returned ⊆ declared), even where the
+    schema does not say `additionalProperties: false` (where it does, the schema's own error says it)."""
+    schema = spec.schema_at(ref)
+    if not isinstance(item, dict) or schema.get("additionalProperties") is False:
+        return []
+    extra = sorted(set(item) - set(schema.get("properties", {})))
+    if not extra:
+        return []
+    return [Violation(rule, pointer, f"{pointer.removeprefix('/body/')}: {', '.join(extra)} not declared by "
+                      f"{spec.schema_name(ref)}", "only " + ", ".join(schema.get("properties", {})),
+                      "also " + ", ".join(extra), "answer", operation)]
 
 
 def schema_violations(spec: Spec, ref: str, value: Any, *, object_rule: str | None = None, pointer: str = "",
