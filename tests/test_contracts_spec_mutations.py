@@ -115,6 +115,19 @@ def test_a_new_serializer_gets_its_own_rules_and_judgement(tmp_path):
     assert extra.rule == "listBackups.param.serializer.audit"
 
 
+def test_a_serializer_missing_from_the_page_schema_makes_no_false_alarm_in_generation(tmp_path):
+    def change(document: dict[str, Any]) -> None:  # enum and mapping only: the page's oneOf is left alone
+        serializer = components(document, "parameters")["Serializer"]
+        serializer["schema"]["enum"].append("short")
+        serializer["x-serializer-schemas"]["short"] = "#/components/schemas/BackupName"
+    spec = Spec.load(mutated(tmp_path, change))
+    results = narrow(spec, "org1", [])["components"]["schemas"]["BackupPage"]["properties"]["results"]
+    assert results["items"] == {"anyOf": [{"$ref": "#/components/schemas/BackupName"},
+                                          {"$ref": "#/components/schemas/Backup"}]}
+    assert validate(spec, Request("GET", list_path("short")), Answer(200, JSON, page(
+        {"sid": "abc", "name": "20180803031606.gz"}))) == []
+
+
 def test_a_serializer_returns_only_what_it_declares_even_without_additional_properties_false(tmp_path):
     def change(document: dict[str, Any]) -> None:
         components(document, "schemas")["BackupName"].pop("additionalProperties")
