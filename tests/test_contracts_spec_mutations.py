@@ -276,10 +276,10 @@ def test_the_kit_passes_the_reference_server_with_the_mutated_spec(broken_server
 
 # -- an operation without a role, against a stand-in that answers from the spec's examples ---------------
 class ExampleServer:
-    """Answers GET /v1/organizations/backup/summary/<sid>/ from its documented example, with security
-    enforced as the spec declares it (or not, for `open`)."""
+    """Answers GET /v1/organizations/backup/summary/<org>/ from its documented example, with security
+    enforced as the spec declares it (or not); other paths are 404."""
 
-    def __init__(self, token: str, *, enforce: bool = True) -> None:
+    def __init__(self, token: str, org: str, *, enforce: bool = True) -> None:
         import threading
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -292,7 +292,7 @@ class ExampleServer:
                 if server.enforce and given != token:
                     text = "Invalid token." if given else "Authentication credentials were not provided."
                     self.answer(401, {"detail": text}, {"WWW-Authenticate": "Token"})
-                elif self.path.startswith("/v1/organizations/backup/summary/"):
+                elif self.path == f"/v1/organizations/backup/summary/{org}/":
                     self.answer(200, {"count": 32})
                 else:
                     self.answer(404, {"detail": "Not found."})
@@ -328,7 +328,7 @@ def test_operations_without_a_role_are_called_and_judged_from_their_documentatio
     from contracts.results import CheckResult
 
     token = "d" * 40
-    server = ExampleServer(token, enforce=enforce)
+    server = ExampleServer(token, "org1", enforce=enforce)  # the spec's example names another organization
     try:
         options = build_options({"base_url": server.url, "org_sid": "org1", "token": token,
                                  "spec": str(mutated(tmp_path, add_summary_operation))}, env={})

@@ -1,6 +1,7 @@
 """Operations the kit knows no behaviour for (no `x-role`): judged by what the spec documents.
 
-Called with the documented example of each parameter, such an operation must answer a
+Called with the run's organization and backups for parameters with a role, and the documented
+example of the others, such an operation must answer a
 documented status with a documented body and headers, refuse a request without credentials or
 with a token nobody was issued (401), and accept the Admin's token in every credential form.
 Only reads are sent; a POST only with --allow-writes, PUT, PATCH and DELETE never.
@@ -21,7 +22,12 @@ if TYPE_CHECKING:
 
 
 def _call(ctx: KitContext, rec: Recorder, operation: Operation, headers: dict[str, str]) -> Exchange | None:
-    url = ctx.op_url(operation, {})
+    """One call, path parameters by role from the run (the organization, a listed backup), else their example."""
+    values = {"organization": ctx.options.org_sid, "level": ctx.level, "serializer": ctx.serializer}
+    backups = ctx.listing() if operation.param("backup") else []
+    if backups:
+        values["backup"] = str(backups[0].get("sid"))
+    url = ctx.op_url(operation, values)
     try:
         return ctx.client.request(operation.method.upper(), url, headers, b"{}" if operation.method == "post" else None)
     except RequestRefused as exc:
