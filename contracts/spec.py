@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
 import jsonschema_rs
@@ -32,6 +32,7 @@ CHECKOUT = Path(__file__).resolve().parent.parent / "openapi.yaml"
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 OPERATION_ROLES = ("list", "create", "detail")
 PARAMETER_ROLES = ("level", "organization", "backup", "serializer", "page", "page-size")
+T = TypeVar("T")
 # The documented 406 example that answers a wrong value of each path parameter role.
 ROLE_MESSAGES = {"level": "wrongLevel", "organization": "wrongId", "backup": "wrongId",
                  "serializer": "wrongSerializer"}
@@ -91,10 +92,8 @@ class Operation:
         return next((parameter for parameter in self.parameters if parameter.role == role), None)
 
     def needs(self, role: str) -> Parameter:
-        parameter = self.param(role)
-        if parameter is None:
-            raise SpecError(f"{self.pointer}: operation {self.operation_id} has no parameter with x-role {role!r}")
-        return parameter
+        return found(self.param(role), f"{self.pointer}: operation {self.operation_id} has no parameter with "
+                                       f"x-role {role!r}")
 
     def statuses(self) -> set[int]:
         return {int(code) for code in self.definition.get("responses", {}) if str(code).isdigit()}
@@ -118,6 +117,13 @@ class Operation:
                 value = example_value(parameter)
             path = path.replace("{" + parameter.name + "}", quote(str(value), safe=""))
         return path
+
+
+def found(value: T | None, problem: str) -> T:
+    """`value`, or a SpecError saying what the spec lacks."""
+    if value is None:
+        raise SpecError(problem)
+    return value
 
 
 def example_value(parameter: Parameter) -> Any:
@@ -256,10 +262,7 @@ class Spec:
 
     def role(self, role: str) -> Operation:
         """The operation with x-role `role` (SpecError if the spec has none)."""
-        operation = self.by_role(role)
-        if operation is None:
-            raise SpecError(f"{self.source}: no operation has x-role {role!r}")
-        return operation
+        return found(self.by_role(role), f"{self.source}: no operation has x-role {role!r}")
 
     @property
     def list_op(self) -> Operation:
