@@ -63,6 +63,7 @@ class FuzzOutcome:
     errors: list[str] = field(default_factory=list)
     network_error: bool = False
     no_links: bool = False
+    creating_pass: bool = False
 
 
 def _creating(ctx: KitContext) -> list[str]:
@@ -187,6 +188,7 @@ def run(ctx: KitContext, progress: Callable[[str], None]) -> FuzzOutcome:
                 outcome.notes.append(f"{', '.join(creating)}: not generated, no write budget left")
                 continue
             budget = WriteBudget(ctx.guard, ctx.spec)
+            outcome.creating_pass = step.creating
             for event in _execute(ctx, document, checks, not sids, step, outcome, budget):
                 if isinstance(event, events.PhaseStarted):
                     budget.ends_scenarios = event.phase.name.value == "stateful"
@@ -284,12 +286,17 @@ def _fallback_rule(ctx: KitContext, check: str, label: str | None) -> str:
 def _consume(ctx: KitContext, event: Any, events: Any, collected: dict[str, _Collected],
              outcome: FuzzOutcome, progress: Callable[[str], None]) -> None:
     redact = ctx.redact
-    if isinstance(event, events.PhaseStarted) and event.phase.name.value in PHASES:
-        progress(f"schemathesis {event.phase.name.value} phase ...")
-    elif isinstance(event, events.PhaseFinished) and event.phase.name.value in PHASES:
+    shown = isinstance(event, (events.PhaseStarted, events.PhaseFinished)) and event.phase.name.value in PHASES \
+        and getattr(event.phase, "is_enabled", True)
+    label = "with creates " if outcome.creating_pass else ""
+    if isinstance(event, events.PhaseStarted) and shown:
+        progress(f"schemathesis {event.phase.name.value} phase {label}...")
+    elif isinstance(event, events.PhaseFinished) and shown:
         skip = f" (skipped: {event.phase.skip_reason.value})" if event.phase.skip_reason else ""
         status = "nothing to do" if event.phase.name.value == "stateful" and outcome.no_links else event.status.value
-        progress(f"schemathesis {event.phase.name.value} phase: {status}{skip}")
+        if outcome.creating_pass and status == "skip" and ctx.guard.remaining < 1:
+            status = "ended when the write budget was spent"
+        progress(f"schemathesis {event.phase.name.value} phase {label}: {status}{skip}".replace(" :", ":"))
     elif isinstance(event, events.ScenarioFinished):
         _scenario(ctx, event, collected, outcome)
     elif isinstance(event, events.NonFatalError):
