@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import json
 import shlex
+import socket
+import ssl
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import requests
@@ -64,13 +67,51 @@ class Exchange:
     def curl(self, redact: Redactor) -> str:
         """A copy-pasteable curl line with credentials masked."""
         parts = ["curl", "-i", "-X", self.method]
-        for name, value in redact.headers(self.headers).items():
+        shown = {name: value.decode("latin-1") if isinstance(value, bytes) else value
+                 for name, value in self.headers.items()}
+        for name, value in redact.headers(shown).items():
             if name.lower() not in ("user-agent", "accept"):  # curl's own are as good
                 parts += ["-H", f"{name}: {value}"]
         if self.body is not None:
             parts += ["--data-binary", redact(self.body.decode("utf-8", "replace"))]
         parts.append(redact(self.url))
         return " ".join(shlex.quote(part) for part in parts)
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """The exception and everything it was caused by (urllib3 wraps the socket's error twice)."""
+    found: list[BaseException] = []
+    stack: list[BaseException | None] = [exc]
+    while stack:
+        item = stack.pop()
+        if item is None or any(item is seen for seen in found):
+            continue
+        found.append(item)
+        reason = getattr(item, "reason", None)
+        stack += [item.__cause__, item.__context__, reason if isinstance(reason, BaseException) else None]
+        stack += [arg for arg in item.args if isinstance(arg, BaseException)]
+    return found
+
+
+def explain(exc: BaseException, timeout: float) -> str:
+    """Why no answer came, in words: refused, name not found, TLS, timeout, or the error itself."""
+    causes = _causes(exc)
+    if any(isinstance(item, requests.exceptions.ConnectTimeout) for item in causes):
+        return f"timed out connecting (after {timeout:g}s)"
+    if any(isinstance(item, (requests.exceptions.ReadTimeout, TimeoutError, socket.timeout)) for item in causes):
+        return f"no answer within {timeout:g}s (read timeout)"
+    if any(isinstance(item, ConnectionRefusedError) for item in causes):
+        return "connection refused (is the server running, on this host and port?)"
+    if any(isinstance(item, socket.gaierror) for item in causes):
+        return "name not found (the host name does not resolve)"
+    tls = next((item for item in causes if isinstance(item, ssl.SSLError)), None)
+    if tls is not None or any(isinstance(item, requests.exceptions.SSLError) for item in causes):
+        reason = getattr(tls, "reason", None) or (str(tls).split("] ")[-1] if tls else "")
+        return f"TLS failed ({reason or 'handshake'}): is the URL's scheme right, and its certificate trusted?"
+    if any(isinstance(item, (ConnectionResetError, BrokenPipeError)) for item in causes):
+        return "the connection was closed without an answer"
+    last = causes[-1]
+    return f"no answer ({type(last).__name__}: {str(last)[:120]})"
 
 
 class Client:
@@ -107,8 +148,7 @@ class Client:
                                             timeout=self.timeout, allow_redirects=False)
             status = response.status_code
         except requests.RequestException as exc:
-            raise ConnectionProblem(f"{exchange.method} {urlsplit(url).path}: not sent or no answer "
-                                    f"({type(exc).__name__})") from None
+            raise ConnectionProblem(f"{exchange.method} {url}: {explain(exc, self.timeout)}") from None
         finally:
             self.guard.after(exchange.method, status)
             self.sent += 1

@@ -12,7 +12,8 @@ import re
 import socket
 import xml.etree.ElementTree as ET
 from collections import Counter, defaultdict
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .options import THEMES, describe
@@ -22,19 +23,24 @@ from .runner import RunReport
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
-def _clean(text: str, redact) -> str:
+Redact = Callable[[str], str]
+
+
+def _clean(text: str, redact: Redact) -> str:
     return _INVALID_XML.sub("\ufffd", redact(text))
 
 
-def _testcase(parent: ET.Element, result: CheckResult, seed: int, redact) -> None:
+def _testcase(parent: ET.Element, result: CheckResult, seed: int, redact: Redact) -> None:
     case = ET.SubElement(parent, "testcase", classname=f"contracts.{result.theme}", name=result.check_id,
                          time=f"{result.duration:.3f}")
     if result.status is Status.FAILED:
-        body = "\n\n".join(finding.render(seed) for finding in result.findings)
-        first = result.findings[0].summary.splitlines()[0] if result.findings else ""
-        failure = ET.SubElement(case, "failure", type="ContractViolation",
-                                message=_clean(f"{len(result.findings)} problem(s): {first}", redact))
-        failure.text = _clean(f"{result.title}\n\n{body}", redact)
+        roots, echoes = result.roots, result.consequences
+        body = "\n\n".join(finding.render(seed) for finding in roots)
+        body += "".join(f"\n\nconsequence of {finding.root_of}'s problem: {finding.summary}" for finding in echoes)
+        first = (roots or echoes)[0].summary.splitlines()[0] if result.findings else ""
+        counts = f"{len(roots)} problem(s)" if roots else f"consequence of {echoes[0].root_of}"
+        failure = ET.SubElement(case, "failure", type="ContractViolation", message=_clean(f"{counts}: {first}", redact))
+        failure.text = _clean(f"{result.title}\n\n{body.strip()}", redact)
     elif result.status is Status.SKIPPED:
         ET.SubElement(case, "skipped", message=_clean(result.reason, redact))
     elif result.status is Status.ERROR:
@@ -46,7 +52,7 @@ def _testcase(parent: ET.Element, result: CheckResult, seed: int, redact) -> Non
     out.text = _clean("\n".join(lines), redact)
 
 
-def build(report: RunReport, redact) -> ET.ElementTree:
+def build(report: RunReport, redact: Redact) -> ET.ElementTree[ET.Element]:
     root = ET.Element("testsuites", name="backup-contracts")
     by_theme: dict[str, list[CheckResult]] = defaultdict(list)
     for result in report.results:
@@ -54,7 +60,7 @@ def build(report: RunReport, redact) -> ET.ElementTree:
     if report.errors:
         by_theme["run"].append(CheckResult("run.preflight", "the run could start", Status.ERROR,
                                            reason="\n".join(report.errors)))
-    timestamp = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    timestamp = datetime.now(UTC).replace(microsecond=0).isoformat()
     order = [theme for theme in (*THEMES, "run") if theme in by_theme]
     totals: Counter[str] = Counter()
     for theme in order:
@@ -72,8 +78,9 @@ def build(report: RunReport, redact) -> ET.ElementTree:
             _testcase(suite, result, report.seed, redact)
         if theme == "schemathesis" and (report.tolerated or report.fuzz_cases):
             lines = [f"{count} generated case(s): {label}" for label, count in sorted(report.fuzz_cases.items())]
-            lines += [f"not attributed to the implementation: {item.operation}: {item.status}: {item.reason}"
-                      for item in report.tolerated]
+            counted = Counter((item.operation, item.status, item.reason) for item in report.tolerated)
+            lines += [f"not attributed to the implementation: {count} x {operation}: {status}: {reason}"
+                      for (operation, status, reason), count in sorted(counted.items(), key=str)]
             ET.SubElement(suite, "system-out").text = _clean("\n".join(lines), redact)
         totals.update({"tests": len(results), "failures": counts[Status.FAILED], "errors": counts[Status.ERROR],
                        "skipped": counts[Status.SKIPPED]})
@@ -84,6 +91,6 @@ def build(report: RunReport, redact) -> ET.ElementTree:
     return ET.ElementTree(root)
 
 
-def write(report: RunReport, path: Path, redact) -> None:
+def write(report: RunReport, path: Path, redact: Redact) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     build(report, redact).write(path, encoding="utf-8", xml_declaration=True)

@@ -9,14 +9,16 @@ from __future__ import annotations
 import argparse
 import os
 import random
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import UsageError
 
-THEMES = ("pagination", "serializers", "detail", "errors", "isolation", "writes", "schemathesis")
+THEMES = ("pagination", "serializers", "detail", "errors", "access", "isolation", "operations", "writes",
+          "schemathesis")
 ENV_PREFIX = "CONTRACT_"
 
 
@@ -35,12 +37,14 @@ class Options:
     max_examples: int = 100
     seed: int = 0
     junitxml: Path | None = None
+    report_json: Path | None = None
     spec: Path | None = None
     lenient_messages: bool = False
     checks: tuple[str, ...] = THEMES
     timeout: float = 30.0
     settle_timeout: float = 10.0
     seed_given: bool = field(default=False, compare=False)
+    flag_prefix: str = field(default="--", compare=False)  # how messages name options (`--contract-` under pytest)
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -49,6 +53,11 @@ class Options:
     @property
     def has_foreign(self) -> bool:
         return bool(self.foreign_org_sid and self.foreign_token)
+
+    def flag(self, name: str) -> str:
+        """How the user sets option `name` here: `--member-token`, or `--contract-member-token` under pytest,
+        and its environment variable."""
+        return f"{self.flag_prefix}{name.replace('_', '-')} or {ENV_PREFIX}{name.upper()}"
 
 
 def _flag(value: str) -> bool:
@@ -108,22 +117,26 @@ class OptionSpec:
 
 
 OPTION_SPECS: tuple[OptionSpec, ...] = (
-    OptionSpec("base_url", "base URL of the API, e.g. https://api.example.com/v1 (required)", metavar="URL"),
+    OptionSpec("base_url", "base URL of the API, e.g. https://api.example.com/v1; a URL without a path gets the "
+               "path of the spec's first server (/v1) (required)", metavar="URL"),
     OptionSpec("org_sid", "sid of the organization the token is an Admin of (required)", metavar="SID"),
     OptionSpec("token", "token of an Admin of that organization (required; prefer the env var)", secret=True,
                metavar="T"),
-    OptionSpec("member_token", "token of a non-Admin member of it: enables the 403 checks", secret=True,
-               metavar="T"),
+    OptionSpec("member_token", "token of a non-Admin member of it, and of no other organization given here: "
+               "enables the 403 checks and the member row of the access matrix", secret=True, metavar="T"),
     OptionSpec("foreign_org_sid", "sid of a second organization: enables the tenant-isolation checks",
                metavar="SID"),
     OptionSpec("foreign_token", "token of an Admin of the second organization", secret=True, metavar="T"),
     OptionSpec("allow_writes", "let the kit create backups (off: it never sends a creating request)", _flag,
                is_flag=True),
     OptionSpec("max_writes", "most backups the kit may create (default 5)", _non_negative_int, metavar="N"),
-    OptionSpec("max_examples", "examples per operation and phase of schemathesis' generation (default 100)",
+    OptionSpec("max_examples", "schemathesis' generation: examples per operation in its examples, coverage and "
+               "fuzzing phases, a quarter as many scenarios of up to 3 requests in its stateful phase (default 100)",
                _positive_int, metavar="N"),
     OptionSpec("seed", "seed of the run, to replay it exactly (default: random, printed)", int, metavar="N"),
     OptionSpec("junitxml", "write a JUnit XML report to FILE", Path, metavar="FILE"),
+    OptionSpec("report_json", "write every check, finding, curl line and the seed as JSON to FILE (tokens redacted)",
+               Path, metavar="FILE"),
     OptionSpec("spec", "OpenAPI file (default: the packaged openapi.yaml)", Path, metavar="FILE"),
     OptionSpec("lenient_messages", "accept any text in error bodies (statuses and shapes still checked)", _flag,
                is_flag=True),
@@ -176,6 +189,7 @@ def build_options(given: Mapping[str, str | None], env: Mapping[str, str] | None
         names = ", ".join(f"{flag(spec)} (or {spec.env})" for spec in missing)
         raise UsageError(f"missing required option(s): {names}")
     values["seed_given"] = "seed" in values
+    values["flag_prefix"] = flag_prefix
     values.setdefault("seed", random.SystemRandom().randrange(1, 2**31))
     options = Options(**values)
     _validate(options)
@@ -214,6 +228,6 @@ def describe(options: Options) -> dict[str, str]:
         value = getattr(options, item.name)
         if item.name in secret_names:
             shown[item.name] = "set" if value else "not set"
-        elif item.name != "seed_given":
+        elif item.name not in ("seed_given", "flag_prefix"):
             shown[item.name] = ",".join(value) if isinstance(value, tuple) else str(value)
     return shown

@@ -9,13 +9,15 @@ test needs it, so a test's time is its theme's. pytest's own --junitxml writes t
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
+from . import report_json
+from .builtins import BUILTIN_CHECKS
 from .checks import THEME_CHECKS
 from .errors import ContractKitError
-from .fuzzing import BUILTIN_CHECKS
 from .options import OPTION_SPECS, THEMES, build_options
 from .results import CheckResult, Status
 from .runner import EXIT_USAGE, Run
@@ -59,7 +61,8 @@ class ContractSession:
     def result(self, check_id: str) -> CheckResult | None:
         theme = check_id.split(".", 1)[0]
         if theme not in self.run.options.checks:
-            return CheckResult(check_id, "", Status.SKIPPED, reason=f"theme {theme} not selected (--contract-checks)")
+            return CheckResult(check_id, "", Status.SKIPPED,
+                               reason=f"theme {theme} not selected ({self.run.options.flag('checks')})")
         if theme not in self.done:
             self.done.add(theme)
             for result in self.run.run_theme(theme):
@@ -79,7 +82,9 @@ def contract_session(request: pytest.FixtureRequest) -> Iterator[ContractSession
     if not run.prepare():
         pytest.exit("contract kit: " + "; ".join(run.report.errors), returncode=EXIT_USAGE)
     yield ContractSession(run)
-    run.finish()
+    report = run.finish()
+    if options.report_json is not None and run.ctx is not None:
+        report_json.write(report, options.report_json, run.ctx.redact)
 
 
 @pytest.fixture
@@ -89,7 +94,8 @@ def contract_check(contract_session: ContractSession) -> Callable[[str], None]:
         result = contract_session.result(check_id)
         seed = contract_session.run.options.seed
         if result is None:
-            pytest.skip("not run in this configuration (e.g. needs --contract-allow-writes)")
+            writes = contract_session.run.options.flag("allow_writes")
+            pytest.skip(f"not run in this configuration (schemathesis runs it only with {writes})")
         elif result.status is Status.SKIPPED:
             pytest.skip(result.reason)
         elif result.status is Status.ERROR:

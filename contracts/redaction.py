@@ -8,7 +8,7 @@ credential headers are masked whatever their value, so a token the kit was not t
 from __future__ import annotations
 
 import re
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from urllib.parse import quote, quote_plus
 
 MASK = "[REDACTED]"

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from contracts.pytest_plugin import CATALOG, contract_check, contract_session  # noqa: F401  (fixtures)
 
 
 @pytest.mark.parametrize("check_id", CATALOG)
-def test_contract(check_id: str, contract_check) -> None:  # noqa: F811
+def test_contract(check_id: str, contract_check: Callable[[str], None]) -> None:  # noqa: F811
     contract_check(check_id)

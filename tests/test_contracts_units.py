@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
@@ -13,7 +12,7 @@ import contracts
 from contracts.errors import RequestRefused, SpecError, UsageError
 from contracts.guard import RequestGuard
 from contracts.http import Exchange
-from contracts.infrastructure import REFUSED_MARK, classify
+from contracts.infrastructure import classify
 from contracts.junit import build
 from contracts.narrowing import narrow
 from contracts.options import OPTION_SPECS, THEMES, build_options
@@ -118,64 +117,55 @@ def test_the_kit_reads_messages_and_facts_from_the_spec():
     spec = Spec.load()
     assert spec.message("wrongId") == "Wrong id - the provided sid is not correct"
     assert spec.message("invalidPage") == "Invalid page."
-    assert spec.serializer_schemas == {"name": "BackupName", "list": "Backup", "detail": "Backup"}
+    assert {name: spec.schema_name(ref) for name, ref in spec.serializers.items()} == {
+        "name": "BackupName", "list": "Backup", "detail": "Backup"}
     assert (spec.page_size_default, spec.page_size_max, spec.www_authenticate) == (10, 1000, "Token")
-    assert spec.success_statuses("createBackup") == {200, 201}
-    assert spec.link("createBackup", 201).target == "getBackup"
+    assert spec.role("create").success_statuses() == {200, 201}
+    assert spec.prefix == "/v1"
+    assert [form.name for form in spec.credential_forms] == [
+        "Authorization: Token", "Authorization: Bearer", "token header"]
 
 
-def test_a_spec_without_what_the_kit_needs_is_a_spec_error(tmp_path: Path):
+def test_a_spec_without_a_list_operation_is_a_spec_error(tmp_path: Path):
     broken = tmp_path / "openapi.yaml"
     broken.write_text("openapi: 3.1.0\npaths: {}\n")
-    with pytest.raises(SpecError):
-        Spec.load(broken).operation("listBackups")
+    with pytest.raises(SpecError, match="x-role 'list'"):
+        Spec.load(broken)
 
 
-def test_narrowing_pins_the_sids_in_a_copy_and_leaves_the_spec_alone():
+def test_narrowing_pins_the_sids_by_role_in_a_copy_and_leaves_the_spec_alone():
     spec = Spec.load()
     before = json.dumps(spec.document, sort_keys=True)
     document = narrow(spec, "myorg", ["b1", "b2"])
     assert json.dumps(spec.document, sort_keys=True) == before
     narrowed = Spec(document)
-    assert narrowed.parameter("listBackups", "path", "sid")["schema"] == {"type": "string", "enum": ["myorg"]}
-    assert narrowed.parameter("createBackup", "path", "sid")["examples"] == {"real": {"value": "myorg"}}
-    assert narrowed.parameter("getBackup", "path", "sid")["schema"]["enum"] == ["b1", "b2"]
+    assert narrowed.list_op.needs("organization").schema == {"type": "string", "enum": ["myorg"]}
+    assert narrowed.role("create").needs("organization").definition["examples"] == {"real": {"value": "myorg"}}
+    assert narrowed.role("detail").needs("backup").schema["enum"] == ["b1", "b2"]
 
 
 # -- infrastructure --------------------------------------------------------------------------------
-def _case(negative=False, path_negative=False, scenario=None):
-    generation = SimpleNamespace(mode=SimpleNamespace(is_negative=negative))
-    meta = SimpleNamespace(generation=generation, is_negative_at=lambda location: path_negative,
-                           phase=SimpleNamespace(data=SimpleNamespace(scenario=scenario)))
-    return SimpleNamespace(meta=meta)
+LIST = "http://h/v1/organizations/backup/list/organization/o1/list/"
+BAD_PATH = "http://h/v1/organizations/backup/list/organization/bad%25sid/list/"
+HTML = b"<html>no</html>"
 
 
-def _response(status, content=b"<html>no</html>"):
-    return SimpleNamespace(status_code=status, content=content, request=SimpleNamespace())
-
-
-@pytest.mark.parametrize("case, response, tolerated", [
-    (_case(), _response(414), True),
-    (_case(), _response(431), True),
-    (_case(), _response(413), True),
-    (_case(), _response(413, b'{"detail": "Request body is larger than 2621440 bytes."}'), False),
-    (_case(negative=True), _response(400), True),
-    (_case(negative=False), _response(400), False),
-    (_case(negative=True), _response(400, b'{"detail": "bad"}'), False),
-    (_case(negative=True, path_negative=True), _response(404, b'{"detail": "Not found."}'), True),
-    (_case(negative=True), _response(404, b'{"detail": "Not found."}'), False),
-    (_case(scenario="unspecified_http_method"), _response(405), True),
-    (_case(), _response(500), False),
-    (_case(), _response(200), False),
+@pytest.mark.parametrize("method, url, status, content, tolerated", [
+    ("GET", LIST, 414, HTML, True),
+    ("GET", LIST, 431, HTML, True),
+    ("POST", LIST, 413, HTML, True),
+    ("POST", LIST, 413, b'{"detail": "Request body is larger than 2621440 bytes."}', False),
+    ("GET", LIST + "?page=0", 400, HTML, True),
+    ("GET", LIST, 400, HTML, False),
+    ("GET", LIST + "?page=0", 400, b'{"detail": "bad"}', False),
+    ("GET", BAD_PATH, 404, b'{"detail": "Not found."}', True),
+    ("GET", LIST + "?page=0", 404, b'{"detail": "Not found."}', False),
+    ("TRACE", LIST, 405, HTML, True),
+    ("GET", LIST, 500, HTML, False),
+    ("GET", LIST, 200, HTML, False),
 ])
-def test_infrastructure_answers_are_told_apart(case, response, tolerated):
-    assert (classify(case, response) is not None) is tolerated
-
-
-def test_requests_the_guard_did_not_send_are_not_judged():
-    response = _response(418)
-    setattr(response.request, REFUSED_MARK, "write budget exhausted")
-    assert "write budget exhausted" in classify(_case(), response)
+def test_infrastructure_answers_are_told_apart_by_the_shared_rules(method, url, status, content, tolerated):
+    assert (classify(Spec.load(), method, url, status, content) is not None) is tolerated
 
 
 # -- reports --------------------------------------------------------------------------------------

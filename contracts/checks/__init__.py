@@ -1,12 +1,12 @@
 """The kit's own checks, by theme, in the order a run performs them.
 
 Each theme module exposes CHECKS; this catalog is what the CLI runs, what the JUnit report
-lists and what the pytest module parametrizes over.
+lists, what the pytest module parametrizes over, and what `--list-rules` maps to rules.
 """
 
 from __future__ import annotations
 
-from . import detail, errors, isolation, pagination, serializers, writes
+from . import access, detail, errors, isolation, operations, pagination, serializers, writes
 from .base import Check, Recorder, Skip
 
 THEME_CHECKS: dict[str, tuple[Check, ...]] = {
@@ -14,7 +14,9 @@ THEME_CHECKS: dict[str, tuple[Check, ...]] = {
     "serializers": serializers.CHECKS,
     "detail": detail.CHECKS,
     "errors": errors.CHECKS,
+    "access": access.CHECKS,
     "isolation": isolation.CHECKS,
+    "operations": operations.CHECKS,
     "writes": writes.CHECKS,
 }
 

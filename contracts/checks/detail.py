@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .base import Check, Recorder, expect_json, expect_schema
+from ..rules import ids
+from .base import Check, Recorder, expect_success
 
 if TYPE_CHECKING:
     from ..context import KitContext
@@ -12,28 +13,29 @@ if TYPE_CHECKING:
 MAX_REPORTED = 5
 
 
-def check_read_back(ctx: "KitContext", rec: Recorder) -> None:
-    backups = ctx.inventory()
+def check_read_back(ctx: KitContext, rec: Recorder) -> None:
+    detail = ctx.spec.role("detail")
+    rule = ids.behaviour(detail.operation_id, "read-back")
+    backups = ctx.listing()
     if not backups:
         rec.note("the organization lists no backups: nothing to read back")
-        return
-    reported = 0
     for listed in backups:
-        if reported >= MAX_REPORTED:
+        if len(rec.result.findings) >= MAX_REPORTED:
             rec.note("further differences not reported")
             break
-        exchange = ctx.get(ctx.detail_url(str(listed.get("sid"))), ctx.admin)
-        before = len(rec.result.findings)
-        body = expect_json(rec, exchange, f"detail of {listed.get('sid')}")
-        if isinstance(body, dict) and expect_schema(rec, exchange, body, "Backup", f"detail of {listed.get('sid')}"):
-            if body != listed:
-                differing = sorted(key for key in set(body) | set(listed) if body.get(key) != listed.get(key))
-                rec.fail(f"detail of {listed.get('sid')} differs from the list in {differing}", exchange,
-                         f"what the list shows: {listed}")
-        reported += len(rec.result.findings) > before
+        sid = str(listed.get("sid"))
+        exchange = ctx.get(ctx.detail_url(sid), ctx.admin)
+        body = expect_success(rec, exchange, f"detail of {sid}", ids.access(detail.operation_id, "admin", "own"))
+        if not isinstance(body, dict):
+            continue
+        differing = sorted(key for key in set(body) & set(listed) if body[key] != listed[key])
+        missing = sorted(set(listed) - set(body))
+        for key in differing[:1] or missing[:1]:
+            rec.fail(f"detail of {sid}: {key} differs from the list", exchange, repr(listed.get(key)), rule=rule,
+                     field=f"/body/{key}", received=repr(body.get(key)) if key in body else "missing")
 
 
 CHECKS = (
     Check("detail.read_back", "every listed backup reads back identically through its detail URL",
-          check_read_back),
+          check_read_back, covers=("{detail}.read-back", "{detail}.200", "{detail}.access.admin.own")),
 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
@@ -25,6 +25,9 @@ NOT_AUTHENTICATED = "Authentication credentials were not provided."
 INVALID_TOKEN = "Invalid token."
 NO_CREDENTIALS = "Invalid token header. No credentials provided."
 TOKEN_SPACES = "Invalid token header. Token string should not contain spaces."
+TOKEN_CHARACTERS = "Invalid token header. Token string should not contain invalid characters."
+TOO_LARGE = "Request body is larger than 2621440 bytes."
+MAX_BODY = 2_621_440
 DENIED = "You do not have permission to perform this action."
 WRONG_ID = "Wrong id - the provided sid is not correct"
 WRONG_LEVEL = "Wrong level - the provided level is not acceptable"
@@ -61,25 +64,37 @@ class BackupApi:
     # -- authentication (DRF TokenAuthentication, three credential forms) -------------------------
     def user(self, request: Request) -> dict[str, str]:
         header = request.headers.get("authorization")
-        token = None
+        token, keyword = None, ""
         if header is not None:
             parts = header.split()
             keywords = {"token"} if "bearer_refused" in self.bugs else {"token", "bearer"}
-            if parts and parts[0].lower() in keywords:
+            if "lowercase_keyword_refused" in self.bugs:
+                keywords = {word for word in ("Token", "Bearer") if word.lower() in keywords}
+            word = parts[0] if "lowercase_keyword_refused" in self.bugs else parts[0].lower() if parts else ""
+            if parts and word in keywords:
+                keyword = word.lower()
                 if len(parts) == 1:
-                    raise self.unauthorized(NO_CREDENTIALS)
+                    raise self.unauthorized(INVALID_TOKEN if "empty_token_says_invalid" in self.bugs
+                                            else NO_CREDENTIALS, request)
                 if len(parts) > 2:
-                    raise self.unauthorized(TOKEN_SPACES)
-                token = parts[1]
+                    raise self.unauthorized(TOKEN_SPACES, request)
+                try:  # DRF decodes the header's bytes as UTF-8; Starlette hands them over as latin-1
+                    token = parts[1].encode("latin-1").decode("utf-8")
+                except UnicodeError:
+                    raise self.unauthorized(TOKEN_CHARACTERS, request) from None
         if token is None and request.headers.get("token") is not None:
             token = request.headers["token"].strip()
         if token is None:
-            raise self.unauthorized(NOT_AUTHENTICATED)
+            raise self.unauthorized(NOT_AUTHENTICATED, request)
         if token not in USERS:
-            raise self.unauthorized(NOT_AUTHENTICATED if "invalid_token_says_missing" in self.bugs else INVALID_TOKEN)
+            missing = "invalid_token_says_missing" in self.bugs or (
+                keyword == "bearer" and "bearer_unknown_says_missing" in self.bugs)
+            raise self.unauthorized(NOT_AUTHENTICATED if missing else INVALID_TOKEN, request)
         return USERS[token]
 
-    def unauthorized(self, detail: str) -> ApiError:
+    def unauthorized(self, detail: str, request: Request) -> ApiError:
+        if "detail_401_without_www_authenticate" in self.bugs and "/detail/" in request.url.path:
+            return ApiError(401, detail)
         return ApiError(401, detail, {"WWW-Authenticate": "Token"})
 
     def role(self, memberships: dict[str, str], organization: str) -> str | None:
@@ -97,7 +112,13 @@ class BackupApi:
         level, sid, serializer = (request.path_params[key] for key in ("level", "sid", "serializer"))
         if level != "organization" and "level_ignored" not in self.bugs:
             raise ApiError(406, "Wrong level" if "wrong_level_message" in self.bugs else WRONG_LEVEL)
+        if "member_foreign_list_is_403" in self.bugs and ADMIN not in memberships.values() \
+                and sid in {b.organization for b in self.backups} and sid not in memberships:
+            raise ApiError(403, DENIED)
         role = self.role(memberships, sid)
+        if request.method == "POST" and "foreign_admin_may_create" in self.bugs and ADMIN in memberships.values() \
+                and sid in {b.organization for b in self.backups}:
+            role = ADMIN
         if role == "Foreign" and "foreign_list_readable" in self.bugs:
             role = ADMIN
         if role is None or role == "Foreign":
@@ -106,7 +127,7 @@ class BackupApi:
             raise ApiError(403, DENIED)
         if serializer not in SERIALIZERS:
             raise ApiError(406, WRONG_SERIALIZER)
-        if role != ADMIN:
+        if role != ADMIN and not (request.method == "POST" and "member_may_create" in self.bugs):
             raise ApiError(403, DENIED)
         return sid, serializer
 
@@ -150,7 +171,9 @@ class BackupApi:
             if "page_size_text_crashes" in self.bugs:
                 raise RuntimeError("page_size is not a number") from None
             return DEFAULT_PAGE_SIZE
-        if value <= 0:
+        if value <= 0 or (value == 1 and "page_size_floor_is_two" in self.bugs):
+            return DEFAULT_PAGE_SIZE
+        if value >= MAX_PAGE_SIZE and "cap_is_exclusive" in self.bugs:
             return DEFAULT_PAGE_SIZE
         return value if "page_size_uncapped" in self.bugs else min(value, MAX_PAGE_SIZE)
 
@@ -162,32 +185,48 @@ class BackupApi:
         except RuntimeError:
             return Response("Internal Server Error", 500, media_type="text/plain")
         count = len(backups)
-        pages = max(1, math.ceil(count / size))
-        raw = query.get("page") or "1"
+        if "create_stale_page_count" in self.bugs and self.created:
+            count_for_pages = count - self.created
+        else:
+            count_for_pages = count
+        pages = max(1, math.ceil(count_for_pages / size))
+        if "page_count_extra_at_exact_multiple" in self.bugs:
+            pages = count_for_pages // size + 1
+        raw = query.get("page")
+        if raw == "" and "empty_page_is_invalid" in self.bugs:
+            raise ApiError(404, INVALID_PAGE)
+        raw = raw or "1"
         if raw == "last":
             if "last_page_unknown" in self.bugs:
                 raise ApiError(404, INVALID_PAGE)
-            number = pages
+            number = count // size + 1 if "last_page_off_at_exact_multiple" in self.bugs else pages
+            if number > pages:
+                raise ApiError(404, INVALID_PAGE)
         else:
             try:
                 number = int(raw)
             except ValueError:
                 raise ApiError(404, INVALID_PAGE) from None
-            if number < 1 or (number > pages and "past_end_empty" not in self.bugs):
+            past = (number - 1) * size > count if "past_end_off_by_one" in self.bugs else number > pages
+            if number < 1 or (past and "past_end_empty" not in self.bugs):
                 raise ApiError(404, INVALID_PAGE)
         start = (number - 1) * size
         if "overlapping_pages" in self.bugs and number > 1:
             start -= 1
-        rows = backups[start:start + size]
+        listed = backups
+        if "create_not_on_later_pages" in self.bugs and number > 1:
+            listed = [backup for backup in backups if not backup.sid.startswith("new0a40x")]
+        rows = listed[start:start + size]
         shown_count = count + 1 if "count_off_by_one" in self.bugs else count
         shown_pages = max(1, count // size) if "page_count_floor" in self.bugs else pages
         step = 2 if "next_skips_a_page" in self.bugs else 1
+        has_next = number * size <= count if "next_on_full_last_page" in self.bugs else number < pages
         body = {
             "page_size": size,
             "page_number": number,
             "page_count": shown_pages,
             "count": shown_count,
-            "next": self.link(request, number + step) if number < pages else None,
+            "next": self.link(request, number + step) if has_next else None,
             "previous": self.link(request, number - 1) if number > 1 else None,
             "add_permission": "add_permission_false" not in self.bugs,
             "results": [self.render(backup, serializer) for backup in rows],
@@ -211,11 +250,14 @@ class BackupApi:
 
     # -- create ----------------------------------------------------------------------------------
     async def create(self, request: Request, organization: str, serializer: str) -> Response:
+        declared = int(request.headers.get("content-length") or 0)
+        if declared > MAX_BODY and "large_body_accepted" not in self.bugs:
+            raise ApiError(413, TOO_LARGE)
         await request.body()  # "No form data required": read and ignored
-        latest = max((b.created for b in self.backups), default=datetime(2024, 1, 1, tzinfo=timezone.utc))
-        now = max(datetime.now(timezone.utc), latest + timedelta(seconds=1))
+        latest = max((b.created for b in self.backups), default=datetime(2024, 1, 1, tzinfo=UTC))
+        now = max(datetime.now(UTC), latest + timedelta(seconds=1))
         if "create_dated_in_the_past" in self.bugs:
-            now = datetime(2020, 1, 1, tzinfo=timezone.utc)
+            now = datetime(2020, 1, 1, tzinfo=UTC)
         self.created += 1
         backup = Backup(f"new0a40x{self.created:04d}Created", organization, now, 60.0 + self.created)
         if "create_not_stored" not in self.bugs:
@@ -240,7 +282,7 @@ class BackupApi:
             role = self.role(memberships, backup.organization)
             if role == "Foreign" and "foreign_detail_readable" in self.bugs:
                 role = ADMIN
-            if role is None or role == "Foreign":
+            if role is None or role == "Foreign" or (role != ADMIN and "member_detail_is_406" in self.bugs):
                 raise ApiError(406, WRONG_ID)
             if role != ADMIN:
                 raise ApiError(403, DENIED)

@@ -1,6 +1,9 @@
 """Every deliberate bug of the reference server, and the kit checks that must catch it.
 
-`needs` names kit options the bug needs to show (writes for the POST bugs).
+`caught_by[0]` is the check that must hold the bug's root finding (the one naming it best); the
+others must fail too (often with the root's consequences). `needs_writes`: the bug shows only
+with --allow-writes. The boundary bugs misbehave only at an edge: an exact multiple of the page
+size, the cap, the smallest size, an empty value, one operation, one caller, one credential form.
 """
 
 from __future__ import annotations
@@ -50,13 +53,13 @@ BUGS = {bug.name: bug for bug in (
     Bug("ties_by_sid_descending", "ordering", "backups made at the same time come by sid descending",
         ("pagination.walk",)),
     # serializers, field types and formats
-    Bug("name_gives_everything", "serializers", "serializer=name gives all six fields", ("serializers.name",)),
+    Bug("name_gives_everything", "serializers", "serializer=name gives all six fields", ("serializers.fields",)),
     Bug("list_drops_description", "serializers", "serializer=list leaves out description",
-        ("serializers.list", "schemathesis.response_schema_conformance")),
+        ("serializers.fields", "schemathesis.response_schema_conformance")),
     Bug("size_is_a_number", "field types", "database_size is a number",
-        ("serializers.list", "schemathesis.response_schema_conformance")),
+        ("serializers.fields", "schemathesis.response_schema_conformance")),
     Bug("date_with_offset", "field formats", "date_created ends in +00:00 instead of Z",
-        ("serializers.list", "schemathesis.response_schema_conformance")),
+        ("serializers.fields", "schemathesis.response_schema_conformance")),
     Bug("add_permission_false", "serializers", "add_permission is false for an Admin",
         ("serializers.page_shape",)),
     Bug("detail_differs", "detail", "the detail shows another database_size than the list",
@@ -84,4 +87,44 @@ BUGS = {bug.name: bug for bug in (
     Bug("create_answers_202", "write persistence", "POST answers 202", ("writes.create",), needs_writes=True),
     Bug("create_name_is_short", "serializers", "POST to serializer=name answers only sid and name",
         ("writes.any_serializer",), needs_writes=True),
+    # boundaries: an exact multiple of the page size, the cap, the smallest size, empty values
+    Bug("page_count_extra_at_exact_multiple", "pagination boundaries",
+        "page_count is count // page_size + 1: one page too many when count is an exact multiple",
+        ("pagination.page_fields", "pagination.walk")),
+    Bug("next_on_full_last_page", "pagination boundaries", "a full last page still has a next link",
+        ("pagination.page_fields",)),
+    Bug("last_page_off_at_exact_multiple", "pagination boundaries",
+        "page=last is count // page_size + 1: a 404 when count is an exact multiple", ("pagination.last_page",)),
+    Bug("past_end_off_by_one", "pagination boundaries",
+        "the page right after a full last page is an empty 200, not 404", ("pagination.invalid_page",)),
+    Bug("cap_is_exclusive", "pagination boundaries", "page_size equal to the cap falls back to the default",
+        ("pagination.page_size",)),
+    Bug("page_size_floor_is_two", "pagination boundaries", "page_size=1 falls back to the default",
+        ("pagination.page_size",)),
+    Bug("empty_page_is_invalid", "pagination boundaries", "an empty page= is 404, not the first page",
+        ("pagination.invalid_page",)),
+    # boundaries: one operation, one caller, one credential form, one documented text
+    Bug("detail_401_without_www_authenticate", "auth boundaries", "only the detail's 401s lack WWW-Authenticate",
+        ("errors.no_credentials",)),
+    Bug("bearer_unknown_says_missing", "auth boundaries",
+        "an unknown token as Bearer gets the no-credentials text", ("errors.invalid_token",)),
+    Bug("lowercase_keyword_refused", "auth boundaries", "`Authorization: token ...` (lower-case keyword) is refused",
+        ("errors.credential_forms",)),
+    Bug("empty_token_says_invalid", "auth boundaries", "`Authorization: Token` with nothing after it gets "
+        "`Invalid token.` instead of DRF's text", ("errors.malformed_credentials",)),
+    Bug("member_foreign_list_is_403", "access boundaries",
+        "a member of one organization gets 403 on another organization (406 expected)", ("access.matrix",)),
+    Bug("member_detail_is_406", "access boundaries", "a member reading its organization's backup gets 406, not 403",
+        ("errors.member_forbidden", "access.matrix")),
+    Bug("member_may_create", "access boundaries", "a non-Admin member may POST",
+        ("errors.member_forbidden", "access.matrix"), needs_writes=True),
+    Bug("foreign_admin_may_create", "access boundaries", "the Admin of one organization may POST to another",
+        ("isolation.foreign_list", "access.matrix"), needs_writes=True),
+    Bug("large_body_accepted", "error bodies", "a body over 2.5 MiB is accepted (no 413)",
+        ("errors.body_too_large",), needs_writes=True),
+    # boundaries: the effect of a create on every page
+    Bug("create_stale_page_count", "write persistence", "after a create, page_count ignores the new backup",
+        ("writes.create",), needs_writes=True),
+    Bug("create_not_on_later_pages", "write persistence", "after a create, pages after the first are not shifted",
+        ("writes.create",), needs_writes=True),
 )}

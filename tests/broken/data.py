@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 ORG_A = "acme0a40xRefOrgA01"
 ORG_B = "nwnd0a40xRefOrgB02"
@@ -45,7 +45,7 @@ def _sid(prefix: str, number: int) -> str:
 
 
 def initial_backups() -> list[Backup]:
-    start = datetime(2024, 1, 3, 3, 17, 41, 123456, tzinfo=timezone.utc)
+    start = datetime(2024, 1, 3, 3, 17, 41, 123456, tzinfo=UTC)
     backups = [Backup(_sid("refa", n), ORG_A, start + timedelta(days=30 * n, seconds=n), 40.0 + n / 2)
                for n in range(22)]
     # Two backups made in the same microsecond: the order falls back to the sid.

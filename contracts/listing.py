@@ -15,12 +15,12 @@ if TYPE_CHECKING:
 MAX_PAGES = 200
 
 
-def collect(ctx: "KitContext", org_sid: str, headers: dict[str, str]) -> list[dict[str, Any]]:
+def collect(ctx: KitContext, org_sid: str, headers: dict[str, str]) -> list[dict[str, Any]]:
     size = ctx.spec.page_size_max
     seen: dict[str, dict[str, Any]] = {}
     page = 1
     while page <= MAX_PAGES:
-        exchange = ctx.get(ctx.list_url(org_sid, "list", page=page, page_size=size), headers)
+        exchange = ctx.get(ctx.list_url(org_sid, page=page, page_size=size), headers)
         body = exchange.json_or_none() if exchange.status == 200 else None
         if not isinstance(body, dict) or not isinstance(body.get("results"), list):
             break
