@@ -145,6 +145,8 @@ def _frontend(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--no-watch", action="store_true", help="do not reload fixture files when they change")
     group.add_argument("--control-from-anywhere", action="store_true",
                        help="let non-loopback clients use /__mock/* (default: loopback only)")
+    group.add_argument("--scenarios", type=Path, metavar="FILE", dest="scenarios_path",
+                       help="scenario rules in a YAML list, in force from the start (reloaded when it changes)")
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -171,6 +173,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         max_head_bytes=args.max_head_size,
         max_headers=args.max_headers,
         allowed_hosts=tuple(host.strip() for host in (args.allowed_hosts or "*").split(",") if host.strip()) or ("*",),
+        scenarios_path=args.scenarios_path,
     )
 
 
@@ -213,14 +216,16 @@ def banner(settings: Settings, model: ApiModel, credentials: dict[str, str | Non
         lines.append(f"  answered from their documented examples only (no x-role): {', '.join(examples_only)}")
     lines += [f"  warning: {warning}" for warning in model.warnings]
     lines.append("  POST   /__mock/reset  (restore the fixtures)")
-    lines.append("  GET    /__mock/requests  (request journal, newest first; DELETE clears it)")
+    lines.append("  GET    /__mock/requests  (request journal, newest first, filtered; DELETE clears it)")
+    lines.append("  POST   /__mock/scenarios  (scenario rules; GET lists, DELETE removes)")
+    lines.append(f"  GET    /__mock/  (control panel: {root}/__mock/)")
     lines += ["", f"Documentation: {root}/docs  (spec: {root}/openapi.yaml, {root}/openapi.json)"]
     lines += ["", "Demo credentials (send as 'Authorization: Token <token>'):"]
     lines += [f"  {key:<16} {value}" for key, value in credentials.items() if key != "base_url"]
     return "\n".join(lines)
 
 
-def features(settings: Settings, seed: int, restored: int) -> str:
+def features(settings: Settings, seed: int, restored: int, rules: int = 0) -> str:
     """What the frontend options turned on, one line each."""
     lines = []
     if settings.dynamic:
@@ -238,6 +243,9 @@ def features(settings: Settings, seed: int, restored: int) -> str:
         lines.append(f"  state: {settings.state_path} ({restored} created backups restored)")
     if settings.watch_fixtures:
         lines.append(f"  watching {settings.fixtures_dir} for fixture changes")
+    if settings.scenarios_path:
+        watched = " (watched)" if settings.watch_fixtures else ""
+        lines.append(f"  scenarios: {rules} rule(s) from {settings.scenarios_path}{watched}")
     if not settings.control_from_anywhere:
         lines.append("  /__mock/* answer loopback clients only")
     return "\n".join(["", "Options:", *lines])
@@ -289,6 +297,6 @@ def serve(settings: Settings) -> int:
     state = app.state.mock
     model = state.model
     print(banner(settings, model, demo_credentials(settings, state.fixtures, model.api_prefix)), flush=True)
-    print(features(settings, state.dynamic_seed, state.restored), flush=True)
+    print(features(settings, state.dynamic_seed, state.restored, len(state.rules.rules)), flush=True)
     uvicorn.Server(uvicorn_config(app, settings)).run()
     return 0

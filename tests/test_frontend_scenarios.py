@@ -102,7 +102,8 @@ def test_undocumented_code_is_a_clear_400(mock):
     response = call(mock, "getBackup", {"Prefer": "code=404"})
     assert response.status_code == 400
     body = response.json()
-    assert body["detail"] == "Prefer: code=404 is not documented for getBackup; documented codes: 200, 401, 403, 406."
+    assert body["detail"] == ("Prefer: code=404 is not documented for getBackup; documented codes: 200, 401, 403, 406; "
+                              "undocumented failures: 500, 502, 503, 504.")
     assert list(body["documented"]) == ["200", "401", "403", "406"]
     assert body["documented"]["406"] == ["wrongId"]
 
@@ -162,8 +163,12 @@ def test_dynamic_data_is_paged_conforming_and_readable_by_sid(mock):
         detail = mock.request("GET", detail_url(item["sid"]), dynamic)
         assert detail.status_code == 200 and detail.json() == item
         assert_conforms("getBackup", 200, detail.headers, detail.content)
-    # a generated sid is unknown without dynamic data, like any unknown sid
-    assert mock.request("GET", detail_url(results[0]["sid"]), mock.admin()).status_code == 406
+    # a listed generated backup opens without asking for dynamic data (issue 11)...
+    plain = mock.request("GET", detail_url(results[0]["sid"]), mock.admin())
+    assert plain.status_code == 200 and plain.json() == results[0]
+    # ...but not when the request asks for the fixtures, like any sid they do not know
+    fixtures_only = {**mock.admin(), "Prefer": "dynamic=false"}
+    assert mock.request("GET", detail_url(results[0]["sid"]), fixtures_only).status_code == 406
     # role checks are the normal ones: a Member is refused
     member = {"Authorization": f"Token {mock.creds['member_token']}", "Prefer": "dynamic=true"}
     assert call(mock, "listBackups", member).status_code == 403
