@@ -66,6 +66,10 @@ def build_parser() -> argparse.ArgumentParser:
     credentials = sub.add_parser("credentials", help="print the demo credentials of the fixtures")
     _common(credentials, sub=True)
     credentials.add_argument("--json", action="store_true", help="one JSON object, for scripts")
+    docs = sub.add_parser("docs", help="write the documentation page as static files (no server needed)")
+    docs.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder to write (made if missing)")
+    docs.add_argument("--spec", type=Path, default=argparse.SUPPRESS, metavar="FILE",
+                      help="OpenAPI file (default: the packaged openapi.yaml)")
     return parser
 
 
@@ -269,6 +273,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = settings_from(args)
     try:
+        if args.command == "docs":
+            return write_documentation(settings.spec_path, args.out)
         if args.command == "credentials":
             from mockserver.app import load_world
 
@@ -286,6 +292,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into `head` and the like: nothing left to say
         sys.stderr.close()
         return 0
+
+
+def write_documentation(spec_path: Path, out: Path) -> int:
+    from mockserver.frontend.static_docs import write_docs
+    from mockserver.spec import Spec, load_model
+
+    try:
+        written = write_docs(load_model(Spec.load(spec_path)), out)
+    except OSError as exc:
+        print(f"backup-mock: cannot write the documentation to {out} ({exc.strerror or exc})", file=sys.stderr)
+        return 2
+    print(f"Documentation written to {out}: {len(written)} files. Open {out / 'index.html'} in a browser, "
+          "or publish the folder as it is.")
+    return 0
 
 
 def serve(settings: Settings) -> int:
