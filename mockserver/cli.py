@@ -219,7 +219,7 @@ def banner(settings: Settings, model: ApiModel, credentials: dict[str, str | Non
     if examples_only:
         lines.append(f"  answered from their documented examples only (no x-role): {', '.join(examples_only)}")
     lines += [f"  warning: {warning}" for warning in model.warnings]
-    lines.append("  POST   /__mock/reset  (restore the fixtures)")
+    lines.append("  POST   /__mock/reset  (restore the fixtures and the scenario rules)")
     lines.append("  GET    /__mock/requests  (request journal, newest first, filtered; DELETE clears it)")
     lines.append("  POST   /__mock/scenarios  (scenario rules; GET lists, DELETE removes)")
     lines.append(f"  GET    /__mock/  (control panel: {root}/__mock/)")

@@ -18,7 +18,7 @@ from mockserver.api.errors import SERVER_ERROR
 from mockserver.app import create_app
 from mockserver.settings import Settings
 from tests.frontend_server import running
-from tests.spec_validation import assert_conforms, response_examples, without_sids
+from tests.spec_validation import assert_conforms, response_examples, spec_document, without_sids
 from tests.urls import detail_url, list_url
 
 pytestmark = pytest.mark.integration
@@ -186,3 +186,9 @@ def test_a_dropping_fault_without_the_mock_server_is_a_clear_501():
     assert response.status_code == 501
     assert response.json() == {"detail": "fault=reset needs the mock's own HTTP server (python -m mockserver): "
                                          "this server gives the app no way to drop a connection."}
+
+
+def test_the_failures_are_those_the_spec_notes():
+    note = spec_document()["info"]["x-mock-failures"]
+    assert {code: body for code, body in note.items() if code.isdigit()} == \
+        {code: {"detail": text} for code, text in FAILURES.items()}

@@ -215,7 +215,7 @@ def test_every_recipe_can_be_posted_and_does_what_it_says(mock):
 def test_reset_clears_the_rules(mock):
     add(mock, {"operation": "*", "respond": {"code": 503}})
     reset = mock.request("POST", "/__mock/reset").json()
-    assert "0 scenario rule(s)" in reset["detail"]
+    assert reset["detail"] == "Fixtures restored; scenario rules removed."
     assert mock.request("GET", "/__mock/scenarios").json()["count"] == 0
 
 
@@ -249,7 +249,8 @@ def test_a_scenarios_file_is_in_force_from_the_start_and_back_after_reset(tmp_pa
             [("Northwind is down", str(path)), (None, str(path))]
         assert create(filed).status_code == 502 and create(filed).status_code == 200  # times: 1
         assert add(filed, {"operation": "getBackup", "respond": {"code": 500}}).status_code == 201
-        filed.request("POST", "/__mock/reset")
+        reset = filed.request("POST", "/__mock/reset").json()
+        assert reset["detail"] == "Fixtures restored; scenario rules back to the 2 of the --scenarios file."
         after = filed.request("GET", "/__mock/scenarios").json()["rules"]
         assert [rule["remaining"] for rule in after] == [None, 1]  # the file's rules, afresh; the API's gone
         assert create(filed).status_code == 502

@@ -65,12 +65,13 @@ def _cut_text(value: str) -> str:
 
 def bounded(record: Record) -> tuple[Record, int]:
     """The record with over-long values cut, and the bytes it keeps."""
-    started, method, path, query, headers, status, seconds, body, body_size, notes = record
+    path, query, headers = record[2], record[3], record[4]
     size = len(path) + len(query)
     for name, value in headers:
         size += len(name) + len(value)
     if size <= MAX_VALUE * 4 and len(path) <= MAX_VALUE and len(query) <= MAX_VALUE:
-        return record, size + len(body) + 100
+        return record, size + len(record[7]) + 100
+    started, method, _, _, _, status, seconds, body, body_size, notes = record
     headers = [(_cut(name), _cut(value)) for name, value in headers]
     path, query = _cut_text(path), _cut(query)
     size = len(path) + len(query) + sum(len(name) + len(value) for name, value in headers)
@@ -212,7 +213,9 @@ class JournalMiddleware:
         started, clock = time.time(), time.perf_counter()
         status = 500  # what the client gets if the app raises before answering
         path = scope["path"]
-        journal = self.journal if not path.startswith(NOT_JOURNALED) else None
+        journal = self.journal
+        if journal is not None and path.startswith(NOT_JOURNALED):
+            journal = None
         body, body_size = b"", 0
         if journal is not None and scope["method"] not in UNREAD:
             for name, value in scope["headers"]:

@@ -49,9 +49,9 @@ def control_routes(store: BackupStore, journal: Journal | None = None, rules: Ru
         store.reset()
         if rules is None:
             return json_response({"detail": "Fixtures restored."})
-        rules.reset()
-        return json_response({"detail": f"Fixtures restored; {len(rules.rules)} scenario rule(s) from the "
-                                        "--scenarios file in force, no others."})
+        filed = rules.reset()
+        rest = f"back to the {filed} of the --scenarios file" if filed else "removed"
+        return json_response({"detail": f"Fixtures restored; scenario rules {rest}."})
 
     async def requests(request: Request) -> Response:
         if journal is None:

@@ -123,9 +123,10 @@ class RuleBook:
         self.rules = []
         return count
 
-    def reset(self) -> None:
-        """The file's rules only, their counts afresh (POST /__mock/reset)."""
+    def reset(self) -> int:
+        """The file's rules only, their counts afresh (POST /__mock/reset); how many."""
         self.rules = [replace(rule, remaining=rule.times, answered=0) for rule in self._filed]
+        return len(self.rules)
 
     def file(self, raws: Iterable[object], source: str) -> list[Rule]:
         """Replace the file's rules with these (all valid, or RuleError naming the first bad one);

@@ -61,6 +61,13 @@ APPLIED = "Preference-Applied"
 SLOW_BODY = 3.0  # seconds a `slow-body` takes when no delay is given
 
 
+class _NoRules:
+    rules: list[object] = []
+
+
+_NO_RULES = _NoRules()
+
+
 class RequestFacts:
     """What a rule may narrow by (rules.Facts), each worked out only when a rule asks."""
 
@@ -111,21 +118,24 @@ class Scenarios:
         default = dynamic if self.dynamic_by_default else normal
         detail = self.model.operations[operation_id].role == DETAIL and not self.dynamic_by_default
         generated = dynamic if detail else None
-        latency, book = self.latency, self.rules
+        latency, book = self.latency, self.rules or _NO_RULES
 
         async def handler(request: Request) -> Response:
             scope = request.scope
             query = scope["query_string"]
-            if (book is not None and book.rules) or b"__" in query or b"%5" in query:
+            if book.rules or (query and (b"__" in query or b"%5" in query)):
                 return await self.answer(operation_id, request, normal, dynamic, generated)
             for name, _ in scope["headers"]:
                 if name == b"prefer":
                     return await self.answer(operation_id, request, normal, dynamic, generated)
             if latency is not None:
                 await asyncio.sleep(latency.draw())
-            if generated is None:
+            try:
                 return await default(request)
-            return await _or_generated(default, generated, request)
+            except ApiError as error:  # costs nothing until raised
+                if generated is None or error.status != 406:
+                    raise
+                return await generated(request)
 
         return handler
 
