@@ -17,6 +17,7 @@ from mockserver.exceptions import ScenarioError
 from mockserver.settings import Settings
 from tests.frontend_server import running
 from tests.test_frontend_journal import control_call
+from tests.test_frontend_live_fixtures import eventually
 from tests.urls import detail_url, list_url
 
 pytestmark = pytest.mark.integration
@@ -256,17 +257,6 @@ def test_a_scenarios_file_is_in_force_from_the_start_and_back_after_reset(tmp_pa
         assert create(filed).status_code == 502
 
 
-def wait_until(check, what: str, touch=None, timeout: float = 20.0) -> None:
-    """Wait for check(); `touch` is redone every second (an edit may land before the watcher starts)."""
-    deadline, next_touch = time.monotonic() + timeout, time.monotonic() + 1
-    while not check():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        if touch is not None and time.monotonic() > next_touch:
-            touch()
-            next_touch = time.monotonic() + 1
-        time.sleep(0.05)
-
-
 def test_the_scenarios_file_is_watched_and_a_bad_edit_keeps_the_rules(tmp_path, mock, capfd):
     path = tmp_path / "scenarios.yaml"
     path.write_text(RULES_FILE)
@@ -277,10 +267,10 @@ def test_the_scenarios_file_is_watched_and_a_bad_edit_keeps_the_rules(tmp_path, 
         assert names() == ["Northwind is down", ""]
         edited = "- name: all slow\n  operation: '*'\n  respond: {delay: 1ms}\n"
         path.write_text(edited)
-        wait_until(lambda: names() == ["all slow"], "the reload", lambda: path.write_text(edited))
+        eventually(lambda: names() == ["all slow"], "the reload", lambda: path.write_text(edited))
         bad = "- operation: createBackup\n  respond: {code: 418}\n"
         path.write_text(bad)
-        wait_until(lambda: "scenarios NOT reloaded" in capfd.readouterr().err, "the refusal",
+        eventually(lambda: "scenarios NOT reloaded" in capfd.readouterr().err, "the refusal",
                    lambda: path.write_text(bad))
         assert names() == ["all slow"]
 
