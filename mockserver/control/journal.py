@@ -44,6 +44,7 @@ MAX_VALUE = 1024  # bytes of one header value (or the path, or the query) kept i
 MAX_BODY = 16 * 1024  # bytes of a request body kept in the journal
 DEFAULT_BYTES = 8 * 1024 * 1024
 DROPPED = ("reset", "empty")  # faults after which the client got no status at all
+_wall, _clock = time.time, time.perf_counter  # bound once: two lookups fewer per request
 UNREAD = ("GET", "HEAD")  # bodies not waited for: the API ignores them, and a slow one would hold the answer
 
 # (wall time, method, path, raw query, raw headers, status, seconds, body (cut), body size, notes)
@@ -210,14 +211,14 @@ class JournalMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started, clock = time.time(), time.perf_counter()
+        started, clock = _wall(), _clock()
         status = 500  # what the client gets if the app raises before answering
-        path = scope["path"]
+        path, method = scope["path"], scope["method"]
         journal = self.journal
         if journal is not None and path.startswith(NOT_JOURNALED):
             journal = None
         body, body_size = b"", 0
-        if journal is not None and scope["method"] not in UNREAD:
+        if journal is not None and method not in UNREAD:
             for name, value in scope["headers"]:
                 if name == b"content-length" or name == b"transfer-encoding":
                     receive, body, body_size = await read_body(receive, name, value)
@@ -232,8 +233,8 @@ class JournalMiddleware:
         try:
             await self.app(scope, receive, send_and_see)
         finally:
-            record = (started, scope["method"], path, scope["query_string"], scope["headers"], status,
-                      time.perf_counter() - clock, body, body_size, scope.get(NOTES))
+            record = (started, method, path, scope["query_string"], scope["headers"], status, _clock() - clock,
+                      body, body_size, scope.get(NOTES))
             if journal is not None:
                 journal.add(record)
             if self.log is not None:
