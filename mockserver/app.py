@@ -21,16 +21,21 @@ from mockserver.api.errors import SERVER_ERROR, ErrorCatalog
 from mockserver.api.examples import Answers, canned_answers
 from mockserver.api.responses import json_response
 from mockserver.api.routing import build_routes, http_exception, not_found
+from mockserver.control.filters import operation_finder
 from mockserver.control.guard import ControlGuard
 from mockserver.control.journal import AccessLog, Journal, JournalMiddleware
+from mockserver.control.panel import panel_routes
 from mockserver.control.redaction import Redactor
 from mockserver.control.routes import check_no_shadowing, control_routes
+from mockserver.control.scenarios import scenario_routes
 from mockserver.data.fixtures import FixtureSet, load_fixtures
 from mockserver.data.records import RecordShape
 from mockserver.data.serializers import Serializers
 from mockserver.frontend.docs import docs_routes
 from mockserver.frontend.latency import Latency
-from mockserver.frontend.reload import FixtureReloader
+from mockserver.frontend.reload import FixtureReloader, watching
+from mockserver.frontend.rule_file import RuleFile
+from mockserver.frontend.rules import RuleBook
 from mockserver.frontend.scenarios import APPLIED, Scenarios
 from mockserver.middleware.cors import CrossOriginOnly
 from mockserver.middleware.hosts import AllowedHosts
@@ -61,6 +66,7 @@ class MockState:
     journal: Journal | None = None
     restored: int = 0  # backups restored from the --state file
     model: ApiModel | None = None
+    rules: RuleBook | None = None  # the scenario rules in force
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
@@ -120,9 +126,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     seed = settings.seed if settings.seed is not None else secrets.randbelow(1_000_000)
     answers = _answers(model, store)
     api = BackupApi(model, store, users, serializers, answers)
-    dynamic_api = BackupApi(model, DynamicStore(store, settings.dynamic_count, seed), users, serializers, answers)
+    generated = DynamicStore(store, settings.dynamic_count, seed)
+    dynamic_api = BackupApi(model, generated, users, serializers, answers)
     latency = Latency(*settings.latency) if settings.latency and settings.latency[1] > 0 else None
-    handlers = Scenarios(model, answers, latency, settings.dynamic).wrap(api.handlers, dynamic_api.handlers)
     everyone = ErrorCatalog.build(model)
     all_forms = _all_forms(model)
 
@@ -130,12 +136,20 @@ def create_app(settings: Settings | None = None) -> Starlette:
         user = users.identify(headers, all_forms, everyone, query)
         return user.name if user is not None else None
 
+    rules = RuleBook(model, answers, lambda: store.fixtures)
+    rule_file = RuleFile(settings.scenarios_path, rules) if settings.scenarios_path else None
+    if rule_file is not None:
+        rule_file.load()
+    scenarios = Scenarios(model, answers, latency, settings.dynamic, rules, identify, generated.organization_of)
+    handlers = scenarios.wrap(api.handlers, dynamic_api.handlers)
     redactor = Redactor(user.token for user in fixtures.users)
-    journal = Journal(settings.journal_size, identify, redactor, settings.journal_bytes)
+    journal = Journal(settings.journal_size, identify, redactor, settings.journal_bytes, operation_finder(model))
     guards: dict[str, Access] = api.access
     routes = (
         build_routes(model, handlers, guards)
-        + control_routes(store, journal if settings.journal_size > 0 else None)
+        + control_routes(store, journal if settings.journal_size > 0 else None, rules, model)
+        + scenario_routes(rules)
+        + panel_routes()
         + docs_routes(model, store)
     )
     middleware = [
@@ -156,19 +170,24 @@ def create_app(settings: Settings | None = None) -> Starlette:
         log = AccessLog(redactor=redactor) if settings.access_log else None
         kept = journal if settings.journal_size > 0 else None
         middleware.insert(0, Middleware(JournalMiddleware, journal=kept, log=log))
-    reloader = None
+    watchers = []
     if settings.watch_fixtures:
         def reloaded(new: FixtureSet) -> None:
             redactor.replace_tokens(user.token for user in new.users)
             app.state.mock = replace(app.state.mock, fixtures=new)
 
         reloader = FixtureReloader(settings.fixtures_dir, shape, store, users, reloaded, settings.fixture_cache())
+        watchers.append(reloader.watch)
+        if rule_file is not None:
+            watchers.append(rule_file.watch)
+    watched = watching(*watchers) if watchers else None
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        """Watch the fixtures while serving; close the state database (a final checkpoint) after."""
+        """Watch the fixtures (and the rules file) while serving; close the state database after."""
         try:
-            if reloader is not None:
-                async with reloader.running(app):
+            if watched is not None:
+                async with watched(app):
                     yield
             else:
                 yield
@@ -182,7 +201,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         lifespan=lifespan,
     )
     app.router.redirect_slashes = False
-    app.state.mock = MockState(settings, model.spec, fixtures, store, seed, journal, restored, model)
+    app.state.mock = MockState(settings, model.spec, fixtures, store, seed, journal, restored, model, rules)
     gc.collect()
     gc.freeze()  # what start-up built lives as long as the app: later collections skip it
     return app

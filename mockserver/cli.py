@@ -66,6 +66,10 @@ def build_parser() -> argparse.ArgumentParser:
     credentials = sub.add_parser("credentials", help="print the demo credentials of the fixtures")
     _common(credentials, sub=True)
     credentials.add_argument("--json", action="store_true", help="one JSON object, for scripts")
+    docs = sub.add_parser("docs", help="write the documentation page as static files (no server needed)")
+    docs.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder to write (made if missing)")
+    docs.add_argument("--spec", type=Path, default=argparse.SUPPRESS, metavar="FILE",
+                      help="OpenAPI file (default: the packaged openapi.yaml)")
     return parser
 
 
@@ -145,6 +149,8 @@ def _frontend(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--no-watch", action="store_true", help="do not reload fixture files when they change")
     group.add_argument("--control-from-anywhere", action="store_true",
                        help="let non-loopback clients use /__mock/* (default: loopback only)")
+    group.add_argument("--scenarios", type=Path, metavar="FILE", dest="scenarios_path",
+                       help="scenario rules in a YAML list, in force from the start (reloaded when it changes)")
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -171,6 +177,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         max_head_bytes=args.max_head_size,
         max_headers=args.max_headers,
         allowed_hosts=tuple(host.strip() for host in (args.allowed_hosts or "*").split(",") if host.strip()) or ("*",),
+        scenarios_path=args.scenarios_path,
     )
 
 
@@ -212,15 +219,17 @@ def banner(settings: Settings, model: ApiModel, credentials: dict[str, str | Non
     if examples_only:
         lines.append(f"  answered from their documented examples only (no x-role): {', '.join(examples_only)}")
     lines += [f"  warning: {warning}" for warning in model.warnings]
-    lines.append("  POST   /__mock/reset  (restore the fixtures)")
-    lines.append("  GET    /__mock/requests  (request journal, newest first; DELETE clears it)")
+    lines.append("  POST   /__mock/reset  (restore the fixtures and the scenario rules)")
+    lines.append("  GET    /__mock/requests  (request journal, newest first, filtered; DELETE clears it)")
+    lines.append("  POST   /__mock/scenarios  (scenario rules; GET lists, DELETE removes)")
+    lines.append(f"  GET    /__mock/  (control panel: {root}/__mock/)")
     lines += ["", f"Documentation: {root}/docs  (spec: {root}/openapi.yaml, {root}/openapi.json)"]
     lines += ["", "Demo credentials (send as 'Authorization: Token <token>'):"]
     lines += [f"  {key:<16} {value}" for key, value in credentials.items() if key != "base_url"]
     return "\n".join(lines)
 
 
-def features(settings: Settings, seed: int, restored: int) -> str:
+def features(settings: Settings, seed: int, restored: int, rules: int = 0) -> str:
     """What the frontend options turned on, one line each."""
     lines = []
     if settings.dynamic:
@@ -238,6 +247,9 @@ def features(settings: Settings, seed: int, restored: int) -> str:
         lines.append(f"  state: {settings.state_path} ({restored} created backups restored)")
     if settings.watch_fixtures:
         lines.append(f"  watching {settings.fixtures_dir} for fixture changes")
+    if settings.scenarios_path:
+        watched = " (watched)" if settings.watch_fixtures else ""
+        lines.append(f"  scenarios: {rules} rule(s) from {settings.scenarios_path}{watched}")
     if not settings.control_from_anywhere:
         lines.append("  /__mock/* answer loopback clients only")
     return "\n".join(["", "Options:", *lines])
@@ -261,6 +273,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = settings_from(args)
     try:
+        if args.command == "docs":
+            return write_documentation(settings.spec_path, args.out)
         if args.command == "credentials":
             from mockserver.app import load_world
 
@@ -280,6 +294,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
+def write_documentation(spec_path: Path, out: Path) -> int:
+    from mockserver.frontend.static_docs import write_docs
+    from mockserver.spec import Spec, load_model
+
+    try:
+        written = write_docs(load_model(Spec.load(spec_path)), out)
+    except OSError as exc:
+        print(f"backup-mock: cannot write the documentation to {out} ({exc.strerror or exc})", file=sys.stderr)
+        return 2
+    print(f"Documentation written to {out}: {len(written)} files. Open {out / 'index.html'} in a browser, "
+          "or publish the folder as it is.")
+    return 0
+
+
 def serve(settings: Settings) -> int:
     import uvicorn
 
@@ -289,6 +317,6 @@ def serve(settings: Settings) -> int:
     state = app.state.mock
     model = state.model
     print(banner(settings, model, demo_credentials(settings, state.fixtures, model.api_prefix)), flush=True)
-    print(features(settings, state.dynamic_seed, state.restored), flush=True)
+    print(features(settings, state.dynamic_seed, state.restored, len(state.rules.rules)), flush=True)
     uvicorn.Server(uvicorn_config(app, settings)).run()
     return 0

@@ -4,6 +4,7 @@
     ├── SpecError        openapi.yaml is missing, malformed or lacks what the mock needs
     ├── FixtureError     a fixture file or entry does not follow the spec (names file and entry)
     ├── StateError       the --state file cannot be read or written (names the file)
+    ├── ScenarioError    the --scenarios file is unreadable or holds a bad rule (names file and rule)
     └── ApiError         an error answer to a client (status, JSON body, headers)
 """
 
@@ -24,6 +25,10 @@ class FixtureError(MockServerError):
 
 class StateError(MockServerError):
     """The persisted state file is unreadable, malformed or cannot be written."""
+
+
+class ScenarioError(MockServerError):
+    """The --scenarios file cannot be used; the message names the file and the rule."""
 
 
 class ApiError(MockServerError):

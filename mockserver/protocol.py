@@ -16,12 +16,21 @@
   `body_timeout` seconds of its head; otherwise it is answered 408 (JSON) if nothing was
   answered yet, and its connection closed, as nginx's `client_body_timeout` does.
 Each error answer carries `Connection: close`.
+
+- The connection, for the app: every request's scope carries `Connection` under
+  `scope["extensions"][CONNECTION]`, so `Prefer: fault=reset|empty` (frontend/faults.py) can
+  drop it. ASGI has no message for "close without an answer": an app that raises or returns
+  without answering gets uvicorn's plain-text 500, and one that raises after
+  `http.response.start` gets a closed connection after a partial answer (a FIN, not a reset).
+  uvicorn keeps its transport to itself, so the protocol, which owns it, hands it out.
 """
 
 from __future__ import annotations
 
 import json
-from asyncio import TimerHandle
+import socket
+import struct
+from asyncio import TimerHandle, Transport
 from typing import Any
 
 from mockserver.api.errors import BAD_REQUEST
@@ -40,6 +49,43 @@ DEFAULT_MAX_HEADERS = 100  # Apache's LimitRequestFields
 HEAD_TOO_LARGE = "Request header fields too large: at most {bytes:,} bytes and {fields} fields."
 BODY_TOO_SLOW = "Request body not received in time."
 _REASONS = {400: b"Bad Request", 408: b"Request Timeout", 431: b"Request Header Fields Too Large"}
+CONNECTION = "mockserver.connection"  # the scope extension holding the request's Connection
+_LINGER_ZERO = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() sends RST and drops unsent data
+
+
+class Connection:
+    """The TCP connection of one request, as the app may end it: reset or closed, without an answer."""
+
+    __slots__ = ("_transport", "_cycle")
+
+    def __init__(self, transport: Transport, cycle: Any) -> None:
+        self._transport = transport
+        self._cycle = cycle
+
+    @property
+    def closed(self) -> bool:
+        return self._transport.is_closing()
+
+    def reset(self) -> None:
+        """RST, as WireMock's CONNECTION_RESET_BY_PEER: SO_LINGER 0, then close (the client reads ECONNRESET)."""
+        sock = self._transport.get_extra_info("socket")
+        if sock is not None:
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_ZERO)
+            except OSError:  # pragma: no cover - a socket without SO_LINGER still gets closed
+                pass
+        self._finish()
+        self._transport.abort()
+
+    def close(self) -> None:
+        """FIN without a byte (WireMock's EMPTY_RESPONSE; the client reads end of stream)."""
+        self._finish()
+        self._transport.close()
+
+    def _finish(self) -> None:
+        # uvicorn ignores what the app sends from now on, and sends no 500 of its own when it returns
+        self._cycle.disconnected = True
+        self._cycle.message_event.set()
 
 
 def _json(detail: str) -> bytes:
@@ -140,6 +186,10 @@ class MockHttpProtocol(_Base):
         if self._refusing:
             return  # refused by data_received once the parser hands back
         super().on_headers_complete()
+        cycle = getattr(self, "cycle", None)
+        if cycle is not None and cycle.scope is self.scope:  # not an upgrade: a request for the app
+            extensions = self.scope.setdefault("extensions", {})
+            extensions[CONNECTION] = Connection(self.transport, cycle)
         if self.body_timeout > 0 and self._announces_body():
             self._body_deadline = self.loop.call_later(self.body_timeout, self._body_too_slow)
 

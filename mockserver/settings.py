@@ -45,6 +45,7 @@ class Settings:
     max_head_bytes: int = DEFAULT_MAX_HEAD_BYTES  # 431 for a larger request head...
     max_headers: int = DEFAULT_MAX_HEADERS  # ...or one with more fields
     allowed_hosts: tuple[str, ...] = ("*",)  # Django's ALLOWED_HOSTS: others get 400
+    scenarios_path: Path | None = None  # scenario rules in a YAML file, loaded at start (and watched)
 
     def fixture_cache(self) -> FixtureCache | None:
         return FixtureCache(self.fixture_cache_dir) if self.fixture_cache_dir else None

@@ -110,7 +110,7 @@ def test_redaction_helpers():
 
 def test_log_line_is_concise_coloured_only_when_asked_and_without_tokens():
     record = (time.time(), "GET", "/v1/organizations/backup/detail/xxx/", b"token=abc&page=2",
-              [(b"authorization", b"Token abc")], 406, 0.0123)
+              [(b"authorization", b"Token abc")], 406, 0.0123, b"", 0, None)
     plain = AccessLog(io.StringIO(), colour=False).line(record)
     assert "\x1b[" not in plain and "abc" not in plain
     assert plain.split()[1:] == ["GET", "406", "/v1/organizations/backup/detail/xxx/?token=%3Credacted%3E&page=2", "12.3ms"]

@@ -102,7 +102,8 @@ def test_undocumented_code_is_a_clear_400(mock):
     response = call(mock, "getBackup", {"Prefer": "code=404"})
     assert response.status_code == 400
     body = response.json()
-    assert body["detail"] == "Prefer: code=404 is not documented for getBackup; documented codes: 200, 401, 403, 406."
+    assert body["detail"] == ("Prefer: code=404 is not documented for getBackup; documented codes: 200, 401, 403, 406; "
+                              "undocumented failures: 500, 502, 503, 504.")
     assert list(body["documented"]) == ["200", "401", "403", "406"]
     assert body["documented"]["406"] == ["wrongId"]
 
@@ -162,8 +163,12 @@ def test_dynamic_data_is_paged_conforming_and_readable_by_sid(mock):
         detail = mock.request("GET", detail_url(item["sid"]), dynamic)
         assert detail.status_code == 200 and detail.json() == item
         assert_conforms("getBackup", 200, detail.headers, detail.content)
-    # a generated sid is unknown without dynamic data, like any unknown sid
-    assert mock.request("GET", detail_url(results[0]["sid"]), mock.admin()).status_code == 406
+    # a listed generated backup opens without asking for dynamic data (issue 11)...
+    plain = mock.request("GET", detail_url(results[0]["sid"]), mock.admin())
+    assert plain.status_code == 200 and plain.json() == results[0]
+    # ...but not when the request asks for the fixtures, like any sid they do not know
+    fixtures_only = {**mock.admin(), "Prefer": "dynamic=false"}
+    assert mock.request("GET", detail_url(results[0]["sid"]), fixtures_only).status_code == 406
     # role checks are the normal ones: a Member is refused
     member = {"Authorization": f"Token {mock.creds['member_token']}", "Prefer": "dynamic=true"}
     assert call(mock, "listBackups", member).status_code == 403
@@ -206,3 +211,40 @@ def test_command_line_options():
     assert settings_from(build_parser().parse_args([])).dynamic is False
     with pytest.raises(SystemExit):
         build_parser().parse_args(["--dynamic-count", "2000000"])
+
+
+def follow(mock, url: str, headers: dict[str, str]) -> list[dict]:
+    """Every page from `url` on, through the `next` links only; all results."""
+    results = []
+    while url:
+        response = mock.request("GET", url.removeprefix(mock.url), headers)
+        assert response.status_code == 200, url
+        assert_conforms("listBackups", 200, response.headers, response.content)
+        body = response.json()
+        results += body["results"]
+        url = body["next"]
+    return results
+
+
+def test_a_dynamic_page_links_to_dynamic_pages_whose_details_open(mock):
+    org = mock.creds["org_sid"]
+    first = call(mock, "listBackups", {**mock.admin(), "Prefer": "dynamic=true"}, "?page_size=20").json()
+    assert first["next"] == f"{mock.url}{list_url(org)}?__dynamic=true&page=2&page_size=20"
+    results = first["results"] + follow(mock, first["next"], mock.admin())  # no Prefer from page 2 on
+    assert len(results) == 57 == len({item["sid"] for item in results})
+    last = call(mock, "listBackups", mock.admin(), "?__dynamic=true&page=3&page_size=20").json()
+    assert last["previous"] == f"{mock.url}{list_url(org)}?__dynamic=true&page=2&page_size=20"
+    for item in results[::7]:
+        detail = mock.request("GET", detail_url(item["sid"]), mock.admin())
+        assert detail.status_code == 200 and detail.json() == item
+
+
+def test_with_dynamic_by_default_a_fixtures_page_links_to_fixtures_pages(mock):
+    with running(replace(mock.settings, dynamic=True)) as dynamic:
+        org = dynamic.creds["org_sid"]
+        generated = call(dynamic, "listBackups", dynamic.admin(), "?page_size=20").json()
+        assert generated["count"] == 57 and "__dynamic" not in generated["next"]  # the mock's default: no mark
+        fixtures = call(dynamic, "listBackups", {**dynamic.admin(), "Prefer": "dynamic=false"}, "?page_size=20").json()
+        assert fixtures["next"] == f"{dynamic.url}{list_url(org)}?__dynamic=false&page=2&page_size=20"
+        rest = follow(dynamic, fixtures["next"], dynamic.admin())
+        assert fixtures["count"] == 32 and len(fixtures["results"] + rest) == 32

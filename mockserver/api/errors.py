@@ -37,6 +37,9 @@ MOVED_PERMANENTLY = "Moved permanently to {location}"
 BAD_REQUEST_PATH = "Malformed request path."
 BAD_REQUEST = "Malformed request."  # what the HTTP parser refused (see protocol.py)
 SERVER_ERROR = "A server error occurred."
+# Failures no operation documents, answered on demand (`Prefer: code=503`, frontend/choices.py):
+# 500 as the mock's own; the others as a proxy in front of the service names them.
+FAILURES = {"500": SERVER_ERROR, "502": "Bad Gateway", "503": "Service Unavailable", "504": "Gateway Timeout"}
 
 # DRF sends this with every 401 when TokenAuthentication is the first authenticator.
 DEFAULT_AUTHENTICATE = "Token"

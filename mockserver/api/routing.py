@@ -80,9 +80,7 @@ class ApiRoute(BaseRoute):
         self.path = path
         self.endpoint = endpoint
         self.names = _PARAMETER.findall(path)
-        pattern = "".join(re.escape(part) if index % 2 == 0 else "([^/]+)"
-                          for index, part in enumerate(_PARAMETER.split(path)))
-        self.regex = re.compile(pattern)
+        self.regex = path_pattern(path)
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         if scope["type"] != "http":
@@ -98,6 +96,12 @@ class ApiRoute(BaseRoute):
 
     def url_path_for(self, name: str, /, **path_params: Any) -> Any:
         raise NoMatchFound(name, path_params)
+
+
+def path_pattern(path: str) -> re.Pattern[str]:
+    """A spec path as a regular expression: each `{parameter}` one path segment, captured in order."""
+    return re.compile("".join(re.escape(part) if index % 2 == 0 else "([^/]+)"
+                              for index, part in enumerate(_PARAMETER.split(path))))
 
 
 def build_routes(model: ApiModel, handlers: dict[str, Handler], guards: dict[str, Access]) -> list[BaseRoute]:

@@ -9,8 +9,15 @@ a header value longer than MAX_VALUE is kept cut, with a marker saying how long 
 oldest entries leave once the kept bytes pass the budget. Reading it therefore costs at most
 that budget, however large the requests were.
 
+Request bodies (but those of GET and HEAD) are read before the app, which ignores them (the POST
+needs none), when they are announced and not over the body limit (middleware/limits.py refuses
+those unread); they are replayed to the app, kept cut at MAX_BODY bytes, and shown redacted,
+parsed when they are JSON. The answer therefore follows the whole body, as behind a proxy that
+buffers requests (nginx does by default).
+
 Tokens never leave the mock (redaction.py). Instead the journal names the fixture user a
-request authenticated as, so a frontend test can still tell an admin's call from a member's.
+request authenticated as, so a frontend test can still tell an admin's call from a member's,
+and the operation it reached, the scenario rule that answered and the fault it sent.
 Requests to the mock's own endpoints (`/__mock/`, `/docs`, `/openapi.*`) are not journaled.
 """
 
@@ -28,20 +35,27 @@ from urllib.parse import parse_qsl
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver.control.redaction import Redactor
+from mockserver.middleware.limits import MAX_BODY_BYTES, replay
+from mockserver.notes import NOTES
 from mockserver.text import escape_controls
 
 NOT_JOURNALED = ("/__mock", "/docs", "/openapi.")
 MAX_VALUE = 1024  # bytes of one header value (or the path, or the query) kept in the journal
+MAX_BODY = 16 * 1024  # bytes of a request body kept in the journal
 DEFAULT_BYTES = 8 * 1024 * 1024
+DROPPED = ("reset", "empty")  # faults after which the client got no status at all
+_wall, _clock = time.time, time.perf_counter  # bound once: two lookups fewer per request
+UNREAD = ("GET", "HEAD")  # bodies not waited for: the API ignores them, and a slow one would hold the answer
 
-# (wall time, method, path, raw query, raw headers, status, seconds)
-Record = tuple[float, str, str, bytes, list[tuple[bytes, bytes]], int, float]
+# (wall time, method, path, raw query, raw headers, status, seconds, body (cut), body size, notes)
+Record = tuple[float, str, str, bytes, list[tuple[bytes, bytes]], int, float, bytes, int, dict[str, Any] | None]
 
 
-def _cut(value: bytes) -> bytes:
-    if len(value) <= MAX_VALUE:
+def _cut(value: bytes, limit: int = MAX_VALUE, size: int | None = None) -> bytes:
+    size = len(value) if size is None else size
+    if size <= limit:
         return value
-    return value[:MAX_VALUE] + f"... (cut: {len(value):,} bytes in all)".encode("ascii")
+    return value[:limit] + f"... (cut: {size:,} bytes in all)".encode("ascii")
 
 
 def _cut_text(value: str) -> str:
@@ -52,29 +66,32 @@ def _cut_text(value: str) -> str:
 
 def bounded(record: Record) -> tuple[Record, int]:
     """The record with over-long values cut, and the bytes it keeps."""
-    started, method, path, query, headers, status, seconds = record
+    path, query, headers = record[2], record[3], record[4]
     size = len(path) + len(query)
     for name, value in headers:
         size += len(name) + len(value)
     if size <= MAX_VALUE * 4 and len(path) <= MAX_VALUE and len(query) <= MAX_VALUE:
-        return record, size + 100
+        return record, size + len(record[7]) + 100
+    started, method, _, _, _, status, seconds, body, body_size, notes = record
     headers = [(_cut(name), _cut(value)) for name, value in headers]
     path, query = _cut_text(path), _cut(query)
     size = len(path) + len(query) + sum(len(name) + len(value) for name, value in headers)
-    return (started, method, path, query, headers, status, seconds), size + 100
+    return (started, method, path, query, headers, status, seconds, body, body_size, notes), size + len(body) + 100
 
 
 class Journal:
     """The last requests to the API, newest first when read: at most `size` of them and `max_bytes`."""
 
     def __init__(self, size: int, identify: Callable[[list[tuple[bytes, bytes]], bytes], str | None],
-                 redactor: Redactor | None = None, max_bytes: int = DEFAULT_BYTES) -> None:
+                 redactor: Redactor | None = None, max_bytes: int = DEFAULT_BYTES,
+                 operation_of: Callable[[str, str], str | None] | None = None) -> None:
         self.size = size
         self.max_bytes = max_bytes
         self.records: deque[tuple[Record, int]] = deque()
         self.kept_bytes = 0
         self.identify = identify  # the fixture user's name a request authenticates as, or None
         self.redactor = redactor or Redactor()
+        self.operation_of = operation_of or (lambda method, path: None)  # the operationId of a method and path
 
     def add(self, record: Record) -> None:
         kept, size = bounded(record)
@@ -89,11 +106,22 @@ class Journal:
         self.kept_bytes = 0
 
     def entries(self, limit: int | None = None) -> list[dict[str, Any]]:
-        newest_first = [record for record, _ in reversed(self.records)]
-        return [self._entry(record) for record in newest_first[:limit]]
+        return self.select(None, limit)[1]
+
+    def select(self, keep: Callable[[Record], bool] | None,
+               limit: int | None = None) -> tuple[int, list[dict[str, Any]]]:
+        """How many kept records `keep` accepts, and the newest `limit` of them as entries."""
+        chosen = [record for record, _ in reversed(self.records) if keep is None or keep(record)]
+        return len(chosen), [self._entry(record) for record in chosen[:limit]]
+
+    def user_of(self, record: Record) -> str | None:
+        return self.identify(record[4], record[3])
+
+    def operation(self, record: Record) -> str | None:
+        return self.operation_of(record[1], record[2])
 
     def _entry(self, record: Record) -> dict[str, Any]:
-        started, method, path, query, raw_headers, status, seconds = record
+        started, method, path, query, raw_headers, status, seconds, body, body_size, notes = record
         redactor = self.redactor
         headers: dict[str, str] = {}
         for name, value in raw_headers:
@@ -101,18 +129,28 @@ class Journal:
             shown = redactor.header(key, value.decode("latin-1"))
             headers[key] = f"{headers[key]}, {shown}" if key in headers else shown
         query_text = redactor.query(query.decode("latin-1"))
-        user = self.identify(raw_headers, query)
+        notes = notes or {}
         return {
-            "time": datetime.fromtimestamp(started, UTC).isoformat(timespec="milliseconds")[:-6] + "Z",
+            "time": format_time(started),
             "method": method,
             "path": redactor.text(path),
             "query": query_text,
             "params": dict(parse_qsl(query_text, keep_blank_values=True)),
             "headers": headers,
-            "user": user,
-            "status": status,
+            "body": redactor.body(body, headers.get("content-type", "")) if body_size else None,
+            "body_size": body_size,
+            "user": self.user_of(record),
+            "operation": self.operation(record),
+            "status": None if notes.get("fault") in DROPPED else status,
+            "rule": notes.get("rule"),
+            "fault": notes.get("fault"),
             "duration_ms": round(seconds * 1000, 3),
         }
+
+
+def format_time(started: float) -> str:
+    """A wall time as the journal shows it: ISO 8601 in UTC, to the millisecond, with a Z."""
+    return datetime.fromtimestamp(started, UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 class AccessLog:
@@ -133,18 +171,22 @@ class AccessLog:
         self.redactor = redactor or Redactor()
 
     def line(self, record: Record) -> str:
-        started, method, path, query, _, status, seconds = record
+        started, method, path, query, _, status, seconds, _, _, notes = record
         clock = time.strftime("%H:%M:%S", time.localtime(started)) + f".{int(started * 1000) % 1000:03d}"
         redactor = self.redactor
         target = redactor.text(_cut_text(path)) + ("?" + redactor.query(_cut(query).decode("latin-1")) if query else "")
         target = escape_controls(target)
         method = escape_controls(method[:20])
         duration = f"{seconds * 1000:.1f}ms"
+        shown = str(status)
+        if notes:  # what a scenario did: the connection it dropped, the rule that answered
+            shown = str(notes["fault"]) if notes.get("fault") in DROPPED else shown
+            duration += f" (rule {notes['rule']})" if "rule" in notes else ""
         if not self.colour:
-            return f"{clock} {method:<7} {status} {target} {duration}"
-        colour = self.COLOURS.get(status // 100, "35")
+            return f"{clock} {method:<7} {shown} {target} {duration}"
+        colour = self.COLOURS.get(status // 100, "35") if shown == str(status) else "35"
         return (
-            f"\x1b[2m{clock}\x1b[0m \x1b[1m{method:<7}\x1b[0m \x1b[{colour}m{status}\x1b[0m "
+            f"\x1b[2m{clock}\x1b[0m \x1b[1m{method:<7}\x1b[0m \x1b[{colour}m{shown}\x1b[0m "
             f"{target} \x1b[2m{duration}\x1b[0m"
         )
 
@@ -169,8 +211,18 @@ class JournalMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started, clock = time.time(), time.perf_counter()
+        started, clock = _wall(), _clock()
         status = 500  # what the client gets if the app raises before answering
+        path, method = scope["path"], scope["method"]
+        journal = self.journal
+        if journal is not None and path.startswith(NOT_JOURNALED):
+            journal = None
+        body, body_size = b"", 0
+        if journal is not None and method not in UNREAD:
+            for name, value in scope["headers"]:
+                if name == b"content-length" or name == b"transfer-encoding":
+                    receive, body, body_size = await read_body(receive, name, value)
+                    break
 
         async def send_and_see(message: Message) -> None:
             nonlocal status
@@ -181,10 +233,31 @@ class JournalMiddleware:
         try:
             await self.app(scope, receive, send_and_see)
         finally:
-            path = scope["path"]
-            record = (started, scope["method"], path, scope["query_string"], scope["headers"], status,
-                      time.perf_counter() - clock)
-            if self.journal is not None and not path.startswith(NOT_JOURNALED):
-                self.journal.add(record)
+            record = (started, method, path, scope["query_string"], scope["headers"], status, _clock() - clock,
+                      body, body_size, scope.get(NOTES))
+            if journal is not None:
+                journal.add(record)
             if self.log is not None:
                 self.log.write(record)
+
+
+async def read_body(receive: Receive, name: bytes, value: bytes) -> tuple[Receive, bytes, int]:
+    """A request's announced body, read up to the body limit and replayed to the app: the receive
+    to hand on, the body cut to MAX_BODY and its size. A declared size over the limit is not read
+    (the body limit refuses it unread); nor is a body of size 0."""
+    if name == b"content-length" and (not value.strip().isdigit() or not 0 < int(value) <= MAX_BODY_BYTES):
+        return receive, b"", 0
+    messages: list[Message] = []
+    kept, size = bytearray(), 0
+    while size <= MAX_BODY_BYTES:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            break  # the client left: the app sees it too
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if len(kept) < MAX_BODY:
+            kept += chunk[: MAX_BODY - len(kept)]
+        if not message.get("more_body", False):
+            break
+    return replay(messages, receive), _cut(bytes(kept), MAX_BODY, size), size

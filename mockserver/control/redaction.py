@@ -7,16 +7,26 @@ otherwise (`<tok> Token` is hidden whole too). `Referer` and `Origin` lose their
 and any user:password. Last, every fixture token is hidden wherever else it appears (a path,
 another header, a query value under an innocent name). Control characters are escaped by the
 console line, which prints these values (text.py).
+
+A request body is shown as JSON when it parses as JSON (whatever its Content-Type: `fetch` sends
+a string body as text/plain), with the values of secret keys hidden at any depth; a form body as
+a query; other text (a cut or broken JSON, multipart) with secret JSON pairs, secret form
+fields and multipart parts hidden; anything else as its size only.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
+from typing import Any
 from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit, urlunsplit
 
 REDACTED = "<redacted>"
 SECRET_WORDS = ("token", "auth", "key", "secret", "password", "session", "cookie")
+_JSON_PAIR = re.compile(r'"((?:[^"\\]|\\.)*)"(\s*:\s*)("(?:[^"\\]|\\.)*"?|[^,}\]\s]*)')
+_FORM_PAIR = re.compile(r"(^|[&\s;])([^=&\s;]+)=([^&\s;]*)")
+_PART = re.compile(r'(name="([^"]*)"[^\r\n]*\r?\n(?:[^\r\n]+\r?\n)*\r?\n)([^\r\n]*)')
 AUTH_SCHEMES = frozenset({"token", "bearer", "basic", "digest", "negotiate", "hoba", "mutual", "aws4-hmac-sha256"})
 URL_HEADERS = frozenset({"referer", "origin"})
 
@@ -62,6 +72,32 @@ class Redactor:
         query = REDACTED if parts.query else ""
         return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
 
+    def body(self, raw: bytes, content_type: str) -> Any:
+        """A request body as the journal shows it (see the module's docstring)."""
+        text = _text(raw)
+        if text is None:
+            return f"<{len(raw):,} bytes, not text>"
+        if content_type.split(";")[0].strip().lower() == "application/x-www-form-urlencoded":
+            return self.query(text)
+        if text.lstrip()[:1] in ("{", "["):
+            try:
+                return self._json(json.loads(text))
+            except ValueError:
+                pass
+        text = _JSON_PAIR.sub(lambda m: m.group(0) if not secret_name(m.group(1)) else
+                              f'"{m.group(1)}"{m.group(2)}"{REDACTED}"', text)
+        text = _PART.sub(lambda m: m.group(0) if not secret_name(m.group(2)) else m.group(1) + REDACTED, text)
+        text = _FORM_PAIR.sub(lambda m: m.group(0) if not secret_name(m.group(2)) else
+                              f"{m.group(1)}{m.group(2)}={REDACTED}", text)
+        return self.text(text)
+
+    def _json(self, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {key: REDACTED if secret_name(key) else self._json(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [self._json(item) for item in value]
+        return self.text(value) if isinstance(value, str) else value
+
     def query(self, raw: str) -> str:
         if not raw:
             return ""
@@ -70,3 +106,14 @@ class Redactor:
             raw = urlencode([(self.text(name), REDACTED if secret_name(name) else self.text(value))
                              for name, value in pairs])
         return self.text(raw)
+
+
+def _text(raw: bytes) -> str | None:
+    """UTF-8 text, allowing for a character cut at the end; None for binary data."""
+    for end in range(len(raw), max(len(raw) - 4, -1), -1):
+        try:
+            text = raw[:end].decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        return text if text.isprintable() or all(char.isprintable() or char in "\r\n\t" for char in text) else None
+    return None

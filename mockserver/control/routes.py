@@ -1,8 +1,10 @@
 """The mock's own endpoints under /__mock/, which no real API path can shadow.
 
-    POST   /__mock/reset      forget created backups: back to the fixtures last loaded
-    GET    /__mock/requests   the request journal, newest first (`?limit=N`)
+    POST   /__mock/reset      forget created backups and scenario rules: back to the fixtures and
+                              the --scenarios file last loaded
+    GET    /__mock/requests   the request journal, newest first, filtered (filters.py; `?limit=N`)
     DELETE /__mock/requests   clear the journal
+    /__mock/scenarios, /__mock/recipes   scenario rules (scenarios.py); /__mock/ the panel (panel.py)
 
 Only the developer reaches them (guard.py: loopback clients, loopback Host and Origin, JSON or
 empty bodies). `check_no_shadowing` stops the mock if the spec ever documents a path where the
@@ -16,8 +18,10 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from mockserver.api.responses import json_response
+from mockserver.control.filters import FilterError, parse_filters
 from mockserver.control.guard import PREFIX
 from mockserver.control.journal import Journal
+from mockserver.frontend.rules import RuleBook
 from mockserver.spec.model import ApiModel
 from mockserver.store.backups import BackupStore
 
@@ -35,12 +39,19 @@ def check_no_shadowing(model: ApiModel) -> None:
                                                               f"the mock's {mine}")
 
 
-def control_routes(store: BackupStore, journal: Journal | None = None) -> list[BaseRoute]:
+def control_routes(store: BackupStore, journal: Journal | None = None, rules: RuleBook | None = None,
+                   model: ApiModel | None = None) -> list[BaseRoute]:
     """The routes under /__mock (guard.py decides who may call them)."""
+    operations = tuple(model.operations) if model is not None else ()
+
     async def reset(request: Request) -> Response:
-        """Forget every created backup: the fixtures as last loaded."""
+        """Forget every created backup and rule: the fixtures and the rules file as last loaded."""
         store.reset()
-        return json_response({"detail": "Fixtures restored."})
+        if rules is None:
+            return json_response({"detail": "Fixtures restored."})
+        filed = rules.reset()
+        rest = f"back to the {filed} of the --scenarios file" if filed else "removed"
+        return json_response({"detail": f"Fixtures restored; scenario rules {rest}."})
 
     async def requests(request: Request) -> Response:
         if journal is None:
@@ -48,11 +59,12 @@ def control_routes(store: BackupStore, journal: Journal | None = None) -> list[B
         if request.method == "DELETE":
             journal.clear()
             return json_response({"detail": "Request journal cleared."})
-        raw_limit = request.query_params.get("limit")
-        if raw_limit is not None and not raw_limit.isdigit():
-            return json_response({"detail": "limit must be a whole number"}, 400)
-        entries = journal.entries(int(raw_limit) if raw_limit is not None else None)
-        return json_response({"size": journal.size, "count": len(journal.records), "requests": entries})
+        try:
+            keep, limit = parse_filters(dict(request.query_params), operations, journal)
+        except FilterError as error:
+            return json_response({"detail": error.detail}, 400)
+        count, entries = journal.select(keep, limit)
+        return json_response({"size": journal.size, "count": count, "requests": entries})
 
     return [
         Route(f"{PREFIX}/reset", reset, methods=["POST"]),

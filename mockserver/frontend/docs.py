@@ -43,10 +43,10 @@ _CACHE_LIMIT = 16
 PAGE = """<!doctype html>
 <html lang="en">
 <head>
-  <meta charset="utf-8">
-  <title>{title} &middot; mock documentation</title>
-  <link rel="icon" type="image/png" href="/docs/static/swagger-ui/favicon-32x32.png" sizes="32x32">
-  <link rel="stylesheet" href="/docs/static/swagger-ui/swagger-ui.css">
+  <meta charset="utf-8">{head}
+  <title>{title} &middot; {kind}</title>
+  <link rel="icon" type="image/png" href="{static}swagger-ui/favicon-32x32.png" sizes="32x32">
+  <link rel="stylesheet" href="{static}swagger-ui/swagger-ui.css">
   <style>
     body {{ margin: 0; }}
     .mock-banner {{ font: 14px/1.5 sans-serif; background: #1b1b1b; color: #eee; padding: 10px 20px; }}
@@ -56,17 +56,33 @@ PAGE = """<!doctype html>
 </head>
 <body>
   <header class="mock-banner" id="mock-banner">
-    <strong>Labii Backup API mock</strong> at <code>{api_url}</code>.
-    {credentials}
-    Spec: <a href="/openapi.yaml">openapi.yaml</a> &middot; <a href="/openapi.json">openapi.json</a>.
+    {banner}
   </header>
   <div id="swagger-ui"></div>
   <script id="mock-config" type="application/json">{config}</script>
-  <script src="/docs/static/swagger-ui/swagger-ui-bundle.js"></script>
-  <script src="/docs/static/swagger-initializer.js"></script>
+  <script src="{static}swagger-ui/swagger-ui-bundle.js"></script>
+  <script src="{static}swagger-initializer.js"></script>
 </body>
 </html>
 """
+BANNER = """<strong>Labii Backup API mock</strong> at <code>{api_url}</code>.
+    {credentials}
+    Spec: <a href="/openapi.yaml">openapi.yaml</a> &middot; <a href="/openapi.json">openapi.json</a>."""
+
+
+def page_html(title: str, kind: str, banner: str, config: dict[str, Any], static: str, head: str = "") -> str:
+    """The Swagger UI page: `static` prefixes its assets, `config` is read by swagger-initializer.js."""
+    return PAGE.format(head=head, title=html.escape(title), kind=kind, static=static, banner=banner,
+                       config=json.dumps(config).replace("<", "\\u003c"))
+
+
+def as_json(document: dict[str, Any]) -> bytes:
+    return json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
+
+
+def as_yaml(document: dict[str, Any]) -> bytes:
+    """The document as openapi.yaml writes it: keys in order, multi-line texts as blocks."""
+    return yaml.dump(document, Dumper=_BlockDumper, sort_keys=False, allow_unicode=True, width=100).encode("utf-8")
 
 
 class _BlockDumper(yaml.SafeDumper):
@@ -133,11 +149,7 @@ class Documentation:
             if len(self._rendered) >= _CACHE_LIMIT:
                 self._rendered.clear()
             document = served_document(self.spec.document, api_url, real)
-            if kind == "json":
-                body = json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
-            else:
-                text = yaml.dump(document, Dumper=_BlockDumper, sort_keys=False, allow_unicode=True, width=100)
-                body = text.encode("utf-8")
+            body = as_json(document) if kind == "json" else as_yaml(document)
             self._rendered[key] = body
         return body
 
@@ -185,12 +197,8 @@ class Documentation:
             "securityScheme": SECURITY_SCHEME,
             "authorization": f"Token {admin_token}" if admin_token else None,
         }
-        body = PAGE.format(
-            title=html.escape(str(self.spec.document.get("info", {}).get("title", "API"))),
-            api_url=html.escape(api_url),
-            credentials=credentials,
-            config=json.dumps(config).replace("<", "\\u003c"),
-        )
+        body = page_html(str(self.spec.document.get("info", {}).get("title", "API")), "mock documentation",
+                         BANNER.format(api_url=html.escape(api_url), credentials=credentials), config, "/docs/static/")
         return HTMLResponse(body, headers={"Content-Security-Policy": CSP, "Cache-Control": "no-cache"})
 
 

@@ -6,7 +6,8 @@ three files the whole set is loaded and checked again, in a worker thread so req
 still answered meanwhile: if it is valid, the store serves it
 (created backups stay, unless their organization is gone) and the users and tokens are
 replaced; if not, the previous fixtures stay and the error, naming the file and the entry,
-is printed. `POST /__mock/reset` restores the fixtures last loaded.
+is printed. `POST /__mock/reset` restores the fixtures last loaded. The --scenarios file is
+watched the same way (`watch_files`, rule_file.py), both by one lifespan (`watching`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -83,36 +84,54 @@ class FixtureReloader:
         return True
 
     async def watch(self, stop: asyncio.Event) -> None:
-        from watchfiles import awatch
+        async def changed() -> None:
+            # large files take a while to parse: do it off the loop, requests keep being answered
+            self.apply(await asyncio.to_thread(self.load))
 
-        def relevant(_: Any, path: str) -> bool:
-            return Path(path).name in FILES
+        await watch_files(self.directory, FILES, changed, stop, "fixtures")
 
-        while not stop.is_set():
-            try:
-                async for _ in awatch(self.directory, watch_filter=relevant, debounce=DEBOUNCE_MS, step=50,
-                                      stop_event=stop, recursive=False):
-                    # large files take a while to parse: do it off the loop, requests keep being answered
-                    fixtures = await asyncio.to_thread(self.load)
-                    try:
-                        self.apply(fixtures)
-                    except Exception as exc:  # never stop watching: the next save is another chance
-                        print(one_line(f"backup-mock: fixtures NOT reloaded ({type(exc).__name__}: {exc})"),
-                              file=sys.stderr, flush=True)
-            except Exception as exc:  # the folder vanished, the watcher failed: watch again shortly
-                print(one_line(f"backup-mock: watching {self.directory} failed ({exc!r}); trying again"),
-                      file=sys.stderr, flush=True)
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(stop.wait(), RETRY_SECONDS)
+    def running(self, app: Any = None) -> contextlib.AbstractAsyncContextManager[None]:
+        """A Starlette lifespan: watch while the server runs."""
+        return watching(self.watch)(app)
+
+
+async def watch_files(directory: Path, names: Collection[str], changed: Callable[[], Awaitable[None]],
+                      stop: asyncio.Event, what: str) -> None:
+    """Call `changed` after each settled change to one of the files `names` in `directory`, until `stop`."""
+    from watchfiles import awatch
+
+    def relevant(_: Any, path: str) -> bool:
+        return Path(path).name in names
+
+    while not stop.is_set():
+        try:
+            async for _ in awatch(directory, watch_filter=relevant, debounce=DEBOUNCE_MS, step=50,
+                                  stop_event=stop, recursive=False):
+                try:
+                    await changed()
+                except Exception as exc:  # never stop watching: the next save is another chance
+                    print(one_line(f"backup-mock: {what} NOT reloaded ({type(exc).__name__}: {exc})"),
+                          file=sys.stderr, flush=True)
+        except Exception as exc:  # the folder vanished, the watcher failed: watch again shortly
+            print(one_line(f"backup-mock: watching {directory} failed ({exc!r}); trying again"),
+                  file=sys.stderr, flush=True)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), RETRY_SECONDS)
+
+
+def watching(*watchers: Callable[[asyncio.Event], Coroutine[Any, Any, None]]
+             ) -> Callable[[Any], contextlib.AbstractAsyncContextManager[None]]:
+    """A Starlette lifespan that runs the watchers while the server runs."""
 
     @contextlib.asynccontextmanager
-    async def running(self, app: Any = None) -> AsyncIterator[None]:
-        """A Starlette lifespan: watch while the server runs."""
+    async def running(app: Any = None) -> AsyncIterator[None]:
         stop = asyncio.Event()
-        task = asyncio.create_task(self.watch(stop))
+        tasks = [asyncio.create_task(watch(stop)) for watch in watchers]
         try:
             yield
         finally:
             stop.set()
             with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
-                await asyncio.wait_for(task, timeout=5)
+                await asyncio.wait_for(asyncio.gather(*tasks), timeout=5)
+
+    return running

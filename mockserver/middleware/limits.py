@@ -37,7 +37,7 @@ class BodyLimitMiddleware:
                 if messages is None:
                     await error_response(self.error)(scope, receive, send)
                     return
-                receive = _replay(messages, receive)
+                receive = replay(messages, receive)
         await self.app(scope, receive, send)
 
     async def _read_at_most(self, receive: Receive) -> list[Message] | None:
@@ -55,7 +55,7 @@ class BodyLimitMiddleware:
                 return messages
 
 
-def _replay(messages: list[Message], receive: Receive) -> Receive:
+def replay(messages: list[Message], receive: Receive) -> Receive:
     pending = list(reversed(messages))
 
     async def replayed() -> Message:
