@@ -24,7 +24,7 @@ from urllib.parse import unquote_plus
 
 from mockserver.api.errors import FAILURES
 from mockserver.api.examples import Answers, Canned
-from mockserver.data.serializers import dumps
+from mockserver.data.jsonvalues import dumps
 from mockserver.frontend.latency import MAX_DELAY, bounded, format_duration, parse_range
 
 NAMES = ("code", "example", "dynamic", "delay", "fault")

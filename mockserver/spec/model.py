@@ -331,9 +331,9 @@ class ApiModel:
                 known = fields.get(name)
                 is_required = name in required or bool(known and known.required)
                 fields[name] = RecordField(name, known.schema if known else sub, is_required)
-        if fields and (IDENTITY not in fields or ORDER not in fields):
-            raise SpecError(f"{self.spec.source}: a backup's schemas must declare {IDENTITY!r} and {ORDER!r} "
-                            "(identity and the documented order)")
+        if IDENTITY not in fields or ORDER not in fields:
+            raise SpecError(f"{self.spec.source}: a backup's schemas (each serializer's, the create and detail "
+                            f"answers') must declare {IDENTITY!r} and {ORDER!r} (identity and the documented order)")
         return tuple(fields.values())
 
     def _page(self) -> PageModel | None:
