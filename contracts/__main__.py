@@ -1,7 +1,7 @@
-"""`python -m contracts`: see contracts.cli."""
+"""`python -m contracts`: see contracts.cli (through contracts.entry, which checks the kit is installed)."""
 
 import sys
 
-from .cli import main
+from .entry import main
 
 sys.exit(main())

@@ -72,4 +72,29 @@ def test_the_extras_split_the_mock_from_the_kit() -> None:
     extras = project["optional-dependencies"]
     assert {"schemathesis", "hypothesis", "requests", "pytest"} <= names(extras["contracts"])
     assert f"{project['name']}[contracts]" in extras["test"]  # the suite tests the kit too
-    assert project["scripts"]["backup-contracts"] == "contracts.cli:main"
+    assert project["scripts"]["backup-contracts"] == "contracts.entry:main"
+
+
+WITHOUT_THE_KIT_CLI = """
+import sys
+BLOCKED = {blocked!r}
+
+class Blocker:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in BLOCKED:
+            raise ModuleNotFoundError(name)
+        return None
+
+sys.meta_path.insert(0, Blocker())
+from contracts.entry import main
+sys.exit(main(["--base-url", "http://127.0.0.1:9/v1", "--org-sid", "o", "--token", "t"]))
+"""
+
+
+def test_the_kit_without_its_libraries_says_how_to_install_them_in_one_line() -> None:
+    done = subprocess.run([sys.executable, "-c", WITHOUT_THE_KIT_CLI.format(blocked=("schemathesis",))],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.strip().splitlines() == [
+        "backup-contracts: the contract-test kit is not installed: pip install 'labii-backup-mock[contracts]' "
+        "(in a checkout: pip install -e '.[contracts]')"]
