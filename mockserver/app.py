@@ -7,12 +7,13 @@ import gc
 import secrets
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp
 
 from mockserver.api.access import Access
 from mockserver.api.auth import Authenticator, Forms
@@ -20,10 +21,10 @@ from mockserver.api.endpoints import BackupApi
 from mockserver.api.errors import SERVER_ERROR, ErrorCatalog
 from mockserver.api.examples import Answers, canned_answers
 from mockserver.api.responses import json_response
-from mockserver.api.routing import build_routes, http_exception, not_found
+from mockserver.api.routing import ApiRoute, build_routes, http_exception, not_found
 from mockserver.control.filters import operation_finder
 from mockserver.control.guard import ControlGuard
-from mockserver.control.journal import AccessLog, Journal, JournalMiddleware
+from mockserver.control.journal import AccessLog, Journal
 from mockserver.control.panel import panel_routes
 from mockserver.control.redaction import Redactor
 from mockserver.control.routes import check_no_shadowing, control_routes
@@ -37,10 +38,7 @@ from mockserver.frontend.reload import FixtureReloader, watching
 from mockserver.frontend.rule_file import RuleFile
 from mockserver.frontend.rules import RuleBook
 from mockserver.frontend.scenarios import APPLIED, Scenarios
-from mockserver.middleware.cors import CrossOriginOnly
-from mockserver.middleware.hosts import AllowedHosts
-from mockserver.middleware.limits import BodyLimitMiddleware
-from mockserver.middleware.websocket import RefuseWebSockets
+from mockserver.gateway import Gateway
 from mockserver.settings import Settings
 from mockserver.spec import ApiModel, Spec, load_model
 from mockserver.spec.model import CredentialForm
@@ -67,6 +65,17 @@ class MockState:
     restored: int = 0  # backups restored from the --state file
     model: ApiModel | None = None
     rules: RuleBook | None = None  # the scenario rules in force
+
+
+class MockApp(Starlette):
+    """Starlette with the mock's gateway (gateway.py) in front of its own stack, instead of middleware."""
+
+    def __init__(self, gateway: Callable[[ASGIApp], ASGIApp], **options: Any) -> None:
+        super().__init__(**options)
+        self._gateway = gateway
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return self._gateway(super().build_middleware_stack())
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
@@ -152,24 +161,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
         + panel_routes()
         + docs_routes(model, store)
     )
-    middleware = [
-        Middleware(ControlGuard, listen_host=settings.host, from_anywhere=settings.control_from_anywhere),
-        Middleware(
-            CrossOriginOnly,  # type: ignore[arg-type]
-            allow_origins=list(settings.cors_origins),
-            allow_methods=CORS_METHODS,
-            allow_headers=["*"],
-            expose_headers=CORS_EXPOSED,
-        ),
-        Middleware(BodyLimitMiddleware, catalog=everyone),
-    ]
-    if settings.allowed_hosts != ("*",):
-        middleware.insert(0, Middleware(AllowedHosts, patterns=settings.allowed_hosts))
-    middleware.insert(0, Middleware(RefuseWebSockets))
-    if settings.journal_size > 0 or settings.access_log:
-        log = AccessLog(redactor=redactor) if settings.access_log else None
-        kept = journal if settings.journal_size > 0 else None
-        middleware.insert(0, Middleware(JournalMiddleware, journal=kept, log=log))
+    log = AccessLog(redactor=redactor) if settings.access_log else None
+
+    def gateway(inner: ASGIApp) -> ASGIApp:
+        return Gateway(inner, [route for route in routes if isinstance(route, ApiRoute)],
+                       journal=journal if settings.journal_size > 0 else None, log=log,
+                       guard=ControlGuard(settings.host, settings.control_from_anywhere),
+                       cors_options={"allow_origins": list(settings.cors_origins), "allow_methods": CORS_METHODS,
+                                     "allow_headers": ["*"], "expose_headers": CORS_EXPOSED},
+                       catalog=everyone, allowed_hosts=settings.allowed_hosts)
     watchers = []
     if settings.watch_fixtures:
         def reloaded(new: FixtureSet) -> None:
@@ -194,9 +194,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         finally:
             database.close()
 
-    app = Starlette(
+    app = MockApp(
+        gateway,
         routes=routes,
-        middleware=middleware,
         exception_handlers={404: not_found, HTTPException: http_exception, Exception: server_error},
         lifespan=lifespan,
     )

@@ -21,6 +21,8 @@ from mockserver.data.models import User
 from mockserver.exceptions import ApiError
 from mockserver.spec.model import CredentialForm
 
+KNOWN_HEADERS = 4096  # distinct Authorization values remembered (then forgotten all at once)
+
 
 def _digest(token: bytes) -> bytes:
     return hashlib.sha256(token).digest()
@@ -53,6 +55,14 @@ class Authenticator:
     def replace_users(self, users: Iterable[User]) -> None:
         """Know exactly these users from now on (fixtures reloaded while running)."""
         self._users = {_digest(user.token.encode("ascii")): user for user in users}
+        self._known: dict[tuple[bytes, frozenset[bytes]], User] = {}  # Authorization values that identified a user
+
+    def _remember(self, authorization: bytes, forms: Forms, user: User) -> User:
+        """A client sends the same header again and again: its user, without digest and split."""
+        if len(self._known) >= KNOWN_HEADERS:
+            self._known.clear()
+        self._known[(authorization, forms.keywords)] = user  # the keywords decide how it parses
+        return user
 
     def authenticate(self, headers: list[tuple[bytes, bytes]], forms: Forms, errors: ErrorCatalog,
                      query_string: bytes = b"") -> User:
@@ -66,9 +76,12 @@ class Authenticator:
             elif name in forms.headers and name not in bare:
                 bare[name] = value
         if authorization is not None:
+            known = self._known.get((authorization, forms.keywords))
+            if known is not None:
+                return known
             parts = authorization.split()
             if parts and parts[0].lower() in forms.keywords:
-                return self._from_keyword(parts, errors)
+                return self._remember(authorization, forms, self._from_keyword(parts, errors))
         for name in forms.headers:
             carried = bare.get(name)
             if carried is not None and carried.strip():

@@ -19,9 +19,7 @@ from __future__ import annotations
 import ipaddress
 from urllib.parse import urlsplit
 
-from starlette.types import ASGIApp, Receive, Scope, Send
-
-from mockserver.api.responses import json_response
+from starlette.types import Scope
 
 PREFIX = "/__mock"
 IN_PROCESS = "testclient"  # the client Starlette's TestClient reports; no TCP peer is named so
@@ -61,21 +59,11 @@ def _hostname(value: str) -> str:
 
 
 class ControlGuard:
-    """An ASGI layer in front of the app that judges requests to `/__mock/*` only."""
+    """Who may reach `/__mock/*` (the gateway asks it for every request there)."""
 
-    def __init__(self, app: ASGIApp, listen_host: str, from_anywhere: bool = False) -> None:
-        self.app = app
+    def __init__(self, listen_host: str, from_anywhere: bool = False) -> None:
         self.from_anywhere = from_anywhere
         self.own_names = {listen_host.lower().strip("[]")} - {"0.0.0.0", "::", ""}
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith(PREFIX):
-            refusal = self.refusal(scope)
-            if refusal is not None:
-                status, detail = refusal
-                await json_response({"detail": detail}, status)(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
 
     def refusal(self, scope: Scope) -> tuple[int, str] | None:
         headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]

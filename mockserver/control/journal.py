@@ -1,8 +1,8 @@
 """The request journal (`GET /__mock/requests`) and the one-line console log.
 
-One pure ASGI middleware does both, and is left out of the app when both are off. On the
-hot path it only appends a small tuple to a bounded deque (and, with the console log on,
-writes one line); names, redaction and JSON happen when someone reads the journal.
+The gateway (gateway.py) records each request here. On the hot path that is one small tuple
+appended to a bounded deque (and, with the console log on, one line); names, redaction and
+JSON happen when someone reads the journal.
 
 The journal is bounded twice: in entries (`--journal-size`) and in bytes (`--journal-bytes`):
 a header value longer than MAX_VALUE is kept cut, with a marker saying how long it was, and the
@@ -32,11 +32,10 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 from urllib.parse import parse_qsl
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive
 
 from mockserver.control.redaction import Redactor
 from mockserver.middleware.limits import MAX_BODY_BYTES, replay
-from mockserver.notes import NOTES
 from mockserver.text import escape_controls
 
 NOT_JOURNALED = ("/__mock", "/docs", "/openapi.")
@@ -197,48 +196,6 @@ class AccessLog:
             stream.flush()
         except (OSError, ValueError):  # a closed or broken stdout must not break the answer
             pass
-
-
-class JournalMiddleware:
-    """Times each HTTP request, then journals it (API paths) and logs it (when asked)."""
-
-    def __init__(self, app: ASGIApp, journal: Journal | None, log: AccessLog | None) -> None:
-        self.app = app
-        self.journal = journal
-        self.log = log
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started, clock = _wall(), _clock()
-        status = 500  # what the client gets if the app raises before answering
-        path, method = scope["path"], scope["method"]
-        journal = self.journal
-        if journal is not None and path.startswith(NOT_JOURNALED):
-            journal = None
-        body, body_size = b"", 0
-        if journal is not None and method not in UNREAD:
-            for name, value in scope["headers"]:
-                if name == b"content-length" or name == b"transfer-encoding":
-                    receive, body, body_size = await read_body(receive, name, value)
-                    break
-
-        async def send_and_see(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_and_see)
-        finally:
-            record = (started, method, path, scope["query_string"], scope["headers"], status, _clock() - clock,
-                      body, body_size, scope.get(NOTES))
-            if journal is not None:
-                journal.add(record)
-            if self.log is not None:
-                self.log.write(record)
 
 
 async def read_body(receive: Receive, name: bytes, value: bytes) -> tuple[Receive, bytes, int]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.responses import Response
 
 from mockserver.api.responses import json_response
 from mockserver.text import one_line
@@ -32,17 +32,10 @@ def host_allowed(host: str, patterns: tuple[str, ...]) -> bool:
     return False
 
 
-class AllowedHosts:
-    def __init__(self, app: ASGIApp, patterns: tuple[str, ...]) -> None:
-        self.app = app
-        self.patterns = patterns
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            host = next((value.decode("latin-1") for name, value in scope["headers"] if name == b"host"), "")
-            if not host_allowed(host, self.patterns):
-                name = urlsplit("//" + host).hostname or host
-                detail = one_line(DISALLOWED.format(host=host, name=name), 400)
-                await json_response({"detail": detail}, 400)(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+def disallowed_host(host: bytes | None, patterns: tuple[str, ...]) -> Response | None:
+    """Django's 400 for a Host the patterns do not allow, or None."""
+    text = host.decode("latin-1") if host is not None else ""
+    if host_allowed(text, patterns):
+        return None
+    name = urlsplit("//" + text).hostname or text
+    return json_response({"detail": one_line(DISALLOWED.format(host=text, name=name), 400)}, 400)

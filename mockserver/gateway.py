@@ -1,0 +1,218 @@
+"""The mock's front door: one ASGI layer that does what a stack of six middlewares did.
+
+Every request passes here first, and most are API requests that need little of it, so the
+work of the layers is done in one pass over the headers and one function call each, in the
+order the layers had: the request journal and console line around everything; a WebSocket
+upgrade refused in JSON; `--allowed-hosts`; the control plane's guard for `/__mock/*` (which
+never gets CORS); CORS for a request with an `Origin` (Starlette's middleware, refusals in
+JSON), `Vary: Origin` for the others; the body limit (413 before reading a declared body over
+it, a chunked body read up to it); then the API's routes directly (a spec path matched by one
+regular expression), everything else through Starlette (the mock's own endpoints, docs, the
+404 and the trailing-slash 301). An exception still answers DRF's JSON 500.
+
+Why by hand: each Starlette middleware is a coroutine call and a wrapped `send` per request,
+and the mock had six plus Starlette's own three around its routes; fused, a request costs a
+third less of the mock's own time (bench/app_cost.py), which is most of what separates it from
+a bare Starlette app under load.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mockserver.api.errors import ErrorCatalog
+from mockserver.api.responses import error_response, json_response
+from mockserver.api.routing import ApiRoute
+from mockserver.control.guard import PREFIX, ControlGuard
+from mockserver.control.journal import NOT_JOURNALED, UNREAD, AccessLog, Journal, read_body
+from mockserver.middleware.cors import JsonCORSMiddleware
+from mockserver.middleware.hosts import disallowed_host
+from mockserver.middleware.limits import MAX_BODY_BYTES, read_at_most, replay
+from mockserver.middleware.websocket import refuse_websocket
+from mockserver.notes import NOTES
+
+SERVER_ERROR = {"detail": "A server error occurred."}
+_VARY = (b"vary", b"Origin")
+_wall, _clock = time.time, time.perf_counter
+
+
+class Seen:
+    """What the journal records of an answer: its status (500 if the app raised first) and the body read."""
+
+    __slots__ = ("status", "body", "size")
+
+    def __init__(self) -> None:
+        self.status, self.body, self.size = 500, b"", 0
+
+
+class ApiRoutes:
+    """The API's routes as one regular expression: which route a path names, and its parameters."""
+
+    def __init__(self, routes: Sequence[ApiRoute]) -> None:
+        self.routes = list(routes)
+        parts, self._groups = [], []
+        index = 1
+        for number, route in enumerate(self.routes):
+            parts.append(f"(?P<r{number}>{route.regex.pattern})")
+            count = route.regex.groups
+            self._groups.append((index + 1, index + 1 + count))
+            index += 1 + count
+        self._regex = re.compile("|".join(parts)) if parts else None
+
+    def match(self, path: str) -> tuple[ApiRoute, dict[str, str]] | None:
+        if self._regex is None:
+            return None
+        found = self._regex.fullmatch(path)
+        if found is None:
+            return None
+        number = int(found.lastgroup[1:])  # type: ignore[index]
+        first, last = self._groups[number]
+        route = self.routes[number]
+        return route, dict(zip(route.names, found.group(*range(first, last)) if last - first > 1 else
+                               ((found.group(first),) if last > first else ()), strict=True))
+
+
+class Gateway:
+    def __init__(self, app: ASGIApp, routes: Sequence[ApiRoute], *, journal: Journal | None, log: AccessLog | None,
+                 guard: ControlGuard, cors_options: dict[str, Any], catalog: ErrorCatalog,
+                 allowed_hosts: tuple[str, ...] = ("*",), max_body: int = MAX_BODY_BYTES,
+                 starlette: Callable[[], Any] | None = None) -> None:
+        self.app = app  # Starlette's stack: the mock's own endpoints, 404, 301, lifespan
+        self.api = ApiRoutes(routes)
+        self.journal = journal
+        self.log = log
+        self.guard = guard
+        self.cors = JsonCORSMiddleware(self._after_cors, **cors_options)
+        self.too_large = catalog.error("payload_too_large")
+        self.too_large.headers["Connection"] = "close"
+        self.allowed_hosts = allowed_hosts if allowed_hosts != ("*",) else None
+        self.max_body = max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind != "http":
+            if kind == "websocket":
+                await refuse_websocket(scope, receive, send)
+            else:
+                await self.app(scope, receive, send)  # lifespan
+            return
+        origin = length = chunked = host = None
+        for name, value in scope["headers"]:
+            if name == b"origin":
+                origin = value
+            elif name == b"content-length":
+                length = value
+            elif name == b"transfer-encoding":
+                chunked = value
+            elif name == b"host":
+                host = value
+        journal, log = self.journal, self.log
+        if journal is None and log is None:
+            await self._answer(scope, receive, send, origin, length, chunked, host, None)
+            return
+        started, clock = _wall(), _clock()
+        path, method = scope["path"], scope["method"]
+        if journal is not None and path.startswith(NOT_JOURNALED):
+            journal = None
+        seen = Seen()
+
+        async def send_and_see(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                seen.status = message["status"]
+            await send(message)
+
+        try:
+            await self._answer(scope, receive, send_and_see, origin, length, chunked, host,
+                               seen if journal is not None and method not in UNREAD else None)
+        finally:
+            record = (started, method, path, scope["query_string"], scope["headers"], seen.status, _clock() - clock,
+                      seen.body, seen.size, scope.get(NOTES))
+            if journal is not None:
+                journal.add(record)
+            if log is not None:
+                log.write(record)
+
+    async def _answer(self, scope: Scope, receive: Receive, send: Send, origin: bytes | None, length: bytes | None,
+                      chunked: bytes | None, host: bytes | None, keep_body: Seen | None) -> None:
+        """Everything after the journal: hosts, guard, CORS, body limit, routes (and the 500)."""
+        started = [False]
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                started[0] = True
+            await send(message)
+
+        try:
+            if self.allowed_hosts is not None:
+                refusal = disallowed_host(host, self.allowed_hosts)
+                if refusal is not None:
+                    await refusal(scope, receive, sending)
+                    return
+            if scope["path"].startswith(PREFIX):
+                refused = self.guard.refusal(scope)
+                if refused is not None:
+                    await json_response({"detail": refused[1]}, refused[0])(scope, receive, sending)
+                    return
+                body = await self._body(scope, receive, sending, length, chunked, keep_body)
+                if body is not None:
+                    await self.app(scope, body, sending)
+                return
+            if origin is not None:
+                scope["mockserver.body"] = (length, chunked, keep_body)
+                await self.cors(scope, receive, sending)
+                return
+
+            async def vary(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    message["headers"] = [*message.get("headers", ()), _VARY]
+                    started[0] = True
+                await send(message)
+
+            received = await self._body(scope, receive, vary, length, chunked, keep_body)
+            if received is not None:
+                await self._route(scope, received, vary)
+        except Exception:
+            if not started[0]:
+                await json_response(SERVER_ERROR, 500)(scope, receive, send)
+            raise
+
+    async def _after_cors(self, scope: Scope, receive: Receive, send: Send) -> None:
+        length, chunked, keep_body = scope.pop("mockserver.body", (None, None, None))
+        received = await self._body(scope, receive, send, length, chunked, keep_body)
+        if received is not None:
+            await self._route(scope, received, send)
+
+    async def _body(self, scope: Scope, receive: Receive, send: Send, length: bytes | None, chunked: bytes | None,
+                    keep_body: Seen | None) -> Receive | None:
+        """The body limit (413, refused unread when declared over it), and the body the journal keeps;
+        the receive to hand on, or None when the request was answered here."""
+        if length is not None and length.isdigit() and int(length) > self.max_body:
+            await error_response(self.too_large)(scope, receive, send)
+            return None
+        if chunked is not None and b"chunked" in chunked.lower():
+            messages = await read_at_most(receive, self.max_body)
+            if messages is None:
+                await error_response(self.too_large)(scope, receive, send)
+                return None
+            receive = replay(messages, receive)
+            if keep_body is None:
+                return receive
+        if keep_body is not None and (length is not None or chunked is not None):
+            receive, keep_body.body, keep_body.size = await read_body(
+                receive, b"content-length" if chunked is None else b"transfer-encoding", length or b"")
+        return receive
+
+    async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:
+        found = self.api.match(scope["path"])
+        if found is None:
+            await self.app(scope, receive, send)
+            return
+        route, params = found
+        scope["path_params"] = params
+        scope["endpoint"] = route.endpoint
+        await route.endpoint(scope, receive, send)
