@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
+from urllib import parse
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
@@ -183,3 +184,31 @@ def test_links_are_absolute_and_keep_the_v1_prefix_and_other_parameters(client, 
     assert body["previous"] == prefix + "?alpha=x&page=2&page_size=5&zeta=1"
     body = client.get(list_url(creds["org_sid"], prefix="") + "?page=2&page_size=5", headers=headers).json()
     assert body["previous"] == "http://testserver" + list_url(creds["org_sid"], prefix="") + "?page_size=5"
+
+
+# -- the fast way to the same links -------------------------------------------------------------
+
+from mockserver.api.pagination import PageLinks, PlainLinks, plain_pairs  # noqa: E402
+
+plain_text = st.text(alphabet="abcpz_~.-019=&", max_size=40)
+
+
+@settings(max_examples=400, deadline=None)
+@given(query=plain_text, number=st.one_of(st.none(), st.integers(1, 10**6)))
+def test_plain_links_are_drf_links(query: str, number: int | None) -> None:
+    base = "http://127.0.0.1:4010/v1/organizations/backup/list/organization/ehkn0a40x1glqvAFKP/list/"
+    pairs = plain_pairs(query.encode())
+    if pairs is None:  # a value with "=" in it: urlencode writes it %3D, the slow way does it
+        assert any("=" in part.partition("=")[2] for part in query.split("&"))
+        return
+    assert pairs == parse.parse_qsl(query, keep_blank_values=True)
+    assert PlainLinks(base, pairs, "page").url(number) == PageLinks(f"{base}?{query}", "page").url(number)
+
+
+@given(query=st.text(max_size=30))
+def test_anything_else_is_left_to_the_slow_way(query: str) -> None:
+    pairs = plain_pairs(query.encode("utf-8"))
+    if pairs is not None:
+        assert pairs == parse.parse_qsl(query, keep_blank_values=True)
+    else:
+        assert any(char not in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.~=&-" for char in query)

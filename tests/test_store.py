@@ -91,3 +91,17 @@ def test_created_backups_survive_in_the_file_and_cost_no_memory_per_backup(tmp_p
 
 def test_shape_of_reads_the_packaged_spec() -> None:
     assert shape_of(Spec.load()).fields == SHAPE.fields
+
+
+def test_a_page_is_what_dumps_gives_for_the_whole_page() -> None:
+    import json
+
+    envelope = {"page_size": 10, "page_number": 2, "page_count": 3, "count": 25, "add_permission": True,
+                "next": 'http://h/x/?page=3&q="quoted"\\', "previous": "http://h/x/?page_size=10"}
+    rows = [json.dumps({"sid": "a"}, separators=(",", ":")).encode(), b'{"sid":"b"}']
+    page = SERIALIZERS.render_page(envelope, rows)
+    expected = {key: envelope[key] for key in MODEL.page.keys if key in envelope}
+    expected["results"] = [{"sid": "a"}, {"sid": "b"}]
+    assert json.loads(page) == expected
+    assert page == json.dumps({key: expected[key] for key in MODEL.page.keys}, separators=(",", ":"),
+                              ensure_ascii=False).encode()

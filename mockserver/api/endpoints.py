@@ -9,7 +9,7 @@ the success statuses all come from the spec.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
 from starlette.requests import Request
@@ -18,7 +18,7 @@ from starlette.responses import Response
 from mockserver.api.access import Access, Entries
 from mockserver.api.auth import Authenticator
 from mockserver.api.examples import Canned, example_answer
-from mockserver.api.pagination import InvalidPage, PageLinks, page_size, paginate
+from mockserver.api.pagination import InvalidPage, PageLinks, PlainLinks, page_size, paginate, plain_pairs
 from mockserver.api.responses import json_bytes
 from mockserver.data.serializers import Serializers
 from mockserver.spec.model import CREATE, DETAIL, LIST, PAGE, PAGE_SIZE, ApiModel, Operation
@@ -28,6 +28,7 @@ Handler = Callable[[Request], Awaitable[Response]]
 
 PAGE_CACHE_ENTRIES = 256  # pages kept per API instance...
 PAGE_CACHE_MAX_BODY = 32 * 1024  # ...of at most this size: 8 MB at worst
+BASES_KEPT = 1024
 
 
 class Store(Entries, Protocol):
@@ -53,6 +54,7 @@ class BackupApi:
         self.access = {operation_id: Access(model, operation, users)
                        for operation_id, operation in model.operations.items()}
         self._pages: dict[tuple[object, ...], tuple[int, bytes]] = {}  # bounded: see list_backups
+        self._bases: dict[tuple[object, ...], str | None] = {}  # the URLs links start with (see _base)
 
     @property
     def handlers(self) -> dict[str, Handler]:
@@ -78,9 +80,14 @@ class BackupApi:
         may_create = {role: any(other.allowed_roles is None or role in other.allowed_roles for other in creators)
                       for role in ("Admin", "Member", "Alumni", "User", None)}
         store, serializers = self.store, self.serializers
+        link_key = page_name or "page"
+        plain_key = plain_pairs(link_key.encode("latin-1")) == [(link_key, "")]
+        slots = {name: serializers.slot(f"serializer:{name}") for name in serializers.serializer_names}
 
         def page(request: Request, organization: str, serializer: str, role: str | None) -> bytes:
-            query = request.query_params
+            scope = request.scope
+            pairs = plain_pairs(scope["query_string"])
+            query: Mapping[str, str] = dict(pairs) if pairs is not None else request.query_params
             size = page_size(query.get(size_name) if size_name else None, page_model.default_size,
                              page_model.max_size)
             count = store.count(organization)
@@ -88,7 +95,11 @@ class BackupApi:
                 current = paginate(query.get(page_name) if page_name else None, size, count)
             except InvalidPage:
                 raise access.errors.error("invalid_page") from None
-            links = PageLinks(str(request.url), page_name or "page") if current.num_pages > 1 else None
+            links: PageLinks | None = None
+            if current.num_pages > 1:
+                base = self._base(request) if pairs is not None and plain_key else None
+                links = PlainLinks(base, pairs, link_key) if base is not None and pairs is not None \
+                    else PageLinks(str(request.url), link_key)
             envelope = {
                 "page_size": size,
                 "page_number": current.number,
@@ -98,7 +109,7 @@ class BackupApi:
                 "previous": links.previous(current) if links else None,
                 "add_permission": may_create.get(role, False),
             }
-            slot = serializers.slot(f"serializer:{serializer}")
+            slot = slots[serializer]
             entries = store.slice(organization, current.start, current.stop)
             return serializers.render_page(envelope, [entry.rendered[slot] for entry in entries])
 
@@ -120,6 +131,21 @@ class BackupApi:
             return json_bytes(body)
 
         return list_backups
+
+    def _base(self, request: Request) -> str | None:
+        """The request's URL without its query (for links), when it is plain printable ASCII that
+        parsing gives back unchanged; made once per address, path and Host."""
+        scope = request.scope
+        key = (scope["scheme"], tuple(scope.get("server") or ()), scope["root_path"], scope["path"],
+               _host(scope["headers"]))
+        base = self._bases.get(key, False)
+        if base is False:
+            text = str(request.url.replace(query=""))
+            base = text if text.isascii() and text.isprintable() and "?" not in text and "#" not in text else None
+            if len(self._bases) >= BASES_KEPT:
+                self._bases.clear()
+            self._bases[key] = base
+        return base  # type: ignore[return-value]
 
     # -- create and detail -------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ of page 2 drops `page` altogether (`remove_query_param`).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from urllib import parse
 
@@ -121,6 +122,46 @@ class PageLinks:
         if not page.has_previous:
             return None
         return self.url(None if page.number - 1 == 1 else page.number - 1)
+
+
+_PLAIN = re.compile(r"[A-Za-z0-9_.~=&-]*")  # characters urlencode and unquote leave as they are
+
+
+def plain_pairs(raw: bytes) -> list[tuple[str, str]] | None:
+    """A query string's (name, value) pairs, as `parse_qsl(keep_blank_values=True)` gives them, when
+    it holds only characters no decoding or encoding changes; None otherwise (use the slow way)."""
+    text = raw.decode("latin-1")
+    if not _PLAIN.fullmatch(text):
+        return None
+    pairs = []
+    for part in text.split("&"):
+        if part:
+            name, _, value = part.partition("=")
+            if "=" in value:
+                return None  # urlencode would write it %3D
+            pairs.append((name, value))
+    return pairs
+
+
+class PlainLinks(PageLinks):
+    """PageLinks for a plain query (plain_pairs) and a URL without its query: the same links,
+    built by joining strings, without parsing and encoding the URL again."""
+
+    def __init__(self, base: str, pairs: list[tuple[str, str]], key: str = "page") -> None:
+        grouped: dict[str, list[str]] = {}
+        for name, value in pairs:
+            if name != key:
+                grouped.setdefault(name, []).append(value)
+        keys = sorted(grouped)
+        self._before = "&".join(f"{name}={value}" for name in keys if name < key for value in grouped[name])
+        self._after = "&".join(f"{name}={value}" for name in keys if name > key for value in grouped[name])
+        self._base = base
+        self._key = key
+
+    def url(self, number: int | None) -> str:
+        parts = [self._before, f"{self._key}={number}" if number is not None else "", self._after]
+        query = "&".join(part for part in parts if part)
+        return f"{self._base}?{query}" if query else self._base
 
 
 def next_link(url: str, page: Page) -> str | None:

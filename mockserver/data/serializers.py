@@ -49,6 +49,10 @@ class Serializers:
                        for fields in _by_slot(self.views.values(), len(distinct))]
         self.render_bound = self.render  # shared by every stored backup (store/entry.py)
         self.page = model.page
+        self._page_names: list[tuple[str, bytes]] = []  # (key, its JSON and a colon), RESULTS for the results
+        if model.page is not None:
+            self._page_names = [(RESULTS if key == model.page.results_key else key, dumps(key) + b":")
+                                for key in model.page.keys]
         self._page_extra: dict[str, Any] = {}
         if model.page is not None:
             for key in model.page.keys:
@@ -89,18 +93,41 @@ class Serializers:
                       f"page of the {view.name.split(':', 1)[1]} serializer", source)
 
     def render_page(self, envelope: dict[str, Any], results: list[bytes]) -> bytes:
-        """A page: the spec's keys in order, the pre-rendered results in the results key."""
+        """A page: the spec's keys in order, the pre-rendered results in the results key.
+
+        The envelope's values are whole numbers, booleans, null and links: each is written
+        directly (a link as it is when JSON needs no escape in it), the rest through `dumps`;
+        the bytes are those `dumps` would give for the whole page."""
         assert self.page is not None
-        values = {**self._page_extra, **envelope}
-        keys = self.page.keys
-        at = keys.index(self.page.results_key)
-        head = dumps({key: values[key] for key in keys[:at] if key in values})
-        tail = dumps({key: values[key] for key in keys[at + 1:] if key in values})
-        key = dumps(self.page.results_key)
-        rows = b",".join(results)
-        opening = head[:-1] + (b"," if len(head) > 2 else b"") + key + b":["
-        closing = b"]" + (b"," + tail[1:] if len(tail) > 2 else b"}")
-        return b"".join((opening, rows, closing))
+        extra = self._page_extra
+        parts = []
+        for name, encoded in self._page_names:
+            if name == RESULTS:
+                parts.append(encoded + b"[" + b",".join(results) + b"]")
+            elif name in envelope:
+                parts.append(encoded + _value(envelope[name]))
+            elif name in extra:
+                parts.append(encoded + dumps(extra[name]))
+        return b"{" + b",".join(parts) + b"}"
+
+
+RESULTS = "\0results"  # stands for the page's results key (whatever the spec names it)
+_LITERALS = {True: b"true", False: b"false", None: b"null"}
+
+
+def _value(value: Any) -> bytes:
+    """`dumps(value)` for the values of a page's envelope, faster for the usual ones."""
+    kind = type(value)
+    if kind is int:
+        return b"%d" % value
+    if value is None or kind is bool:
+        literal: bytes = _LITERALS[value]
+        return literal
+    if kind is str:
+        text: str = value
+        if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
+            return b'"' + text.encode("ascii") + b'"'
+    return dumps(value)
 
 
 def _validate(schema: dict[str, Any], body: bytes, what: str, source: str) -> None:
