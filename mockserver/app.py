@@ -192,6 +192,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             else:
                 yield
         finally:
+            if log is not None:
+                log.flush()  # the last lines of the console log
             database.close()
 
     app = MockApp(

@@ -105,7 +105,6 @@ class MockHttpProtocol(_Base):
         self._in_headers = False
         self._reading_head = True  # between two requests' bodies: what arrives is a head
         self._head_bytes = 0
-        self._header_count = 0
         self._refusing = False  # a head over the limits: the parser's later callbacks are ignored
         self._httptools = STATUS_LINE is not None  # the callbacks below are httptools'
         self._timed = self._httptools and self.header_timeout > 0
@@ -169,20 +168,18 @@ class MockHttpProtocol(_Base):
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._in_headers = True
-        self._header_count = 0
 
-    def on_header(self, name: bytes, value: bytes) -> None:
-        self._header_count += 1
-        if self._header_count > self.max_headers:
-            self._refusing = True
-        else:
-            super().on_header(name, value)
+    # The fields are counted once the head is complete (uvicorn's `headers` list), not one by one:
+    # a callback per header would cost every request, and the head's byte limit already bounds
+    # what a client can make the parser hold before then.
 
     def on_headers_complete(self) -> None:
         self._in_headers = False
         self._reading_head = False
         self._head_bytes = 0
         self._disarm_header()
+        if len(self.headers) > self.max_headers:
+            self._refusing = True
         if self._refusing:
             return  # refused by data_received once the parser hands back
         super().on_headers_complete()

@@ -23,6 +23,7 @@ Requests to the mock's own endpoints (`/__mock/`, `/docs`, `/openapi.*`) are not
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 import time
@@ -156,9 +157,16 @@ class AccessLog:
     """One concise line per request: time, method, status, path and query, duration.
 
     Everything from the request is redacted and has its control characters escaped: a `%0a`
-    in a path cannot forge a second line, nor an escape sequence reach the terminal."""
+    in a path cannot forge a second line, nor an escape sequence reach the terminal.
+
+    Lines are written in batches: a request only keeps its record, and the lines of every request
+    of the last FLUSH_SECONDS are formatted and written with one call (or sooner, MAX_PENDING at a
+    time). A write and a flush per request cost the default command line a tenth of its speed;
+    a developer still sees each line within a twentieth of a second."""
 
     COLOURS = {2: "32", 3: "36", 4: "33", 5: "31"}  # green, cyan, yellow, red
+    FLUSH_SECONDS = 0.05
+    MAX_PENDING = 512
 
     def __init__(self, stream: TextIO | None = None, colour: bool | None = None,
                  redactor: Redactor | None = None) -> None:
@@ -168,10 +176,19 @@ class AccessLog:
             colour = "NO_COLOR" not in os.environ and hasattr(target, "isatty") and target.isatty()
         self.colour = colour
         self.redactor = redactor or Redactor()
+        self._pending: list[Record] = []
+        self._scheduled: asyncio.TimerHandle | None = None
+        self._second = (-1, "")  # the last whole second and its HH:MM:SS
+
+    def _clock(self, started: float) -> str:
+        second = int(started)
+        if self._second[0] != second:
+            self._second = (second, time.strftime("%H:%M:%S", time.localtime(started)))
+        return f"{self._second[1]}.{int(started * 1000) % 1000:03d}"
 
     def line(self, record: Record) -> str:
         started, method, path, query, _, status, seconds, _, _, notes = record
-        clock = time.strftime("%H:%M:%S", time.localtime(started)) + f".{int(started * 1000) % 1000:03d}"
+        clock = self._clock(started)
         redactor = self.redactor
         target = redactor.text(_cut_text(path)) + ("?" + redactor.query(_cut(query).decode("latin-1")) if query else "")
         target = escape_controls(target)
@@ -190,9 +207,28 @@ class AccessLog:
         )
 
     def write(self, record: Record) -> None:
+        """Keep the record; its line goes out with the next batch."""
+        pending = self._pending
+        pending.append(record)
+        if len(pending) >= self.MAX_PENDING:
+            self.flush()
+        elif self._scheduled is None:
+            try:
+                self._scheduled = asyncio.get_running_loop().call_later(self.FLUSH_SECONDS, self.flush)
+            except RuntimeError:  # no event loop (a direct call): write at once
+                self.flush()
+
+    def flush(self) -> None:
+        """Write every pending line, in one call."""
+        if self._scheduled is not None:
+            self._scheduled.cancel()
+            self._scheduled = None
+        records, self._pending = self._pending, []
+        if not records:
+            return
         stream = self._stream or sys.stdout
         try:
-            stream.write(self.line(record) + "\n")
+            stream.write("".join(self.line(record) + "\n" for record in records))
             stream.flush()
         except (OSError, ValueError):  # a closed or broken stdout must not break the answer
             pass
