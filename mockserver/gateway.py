@@ -44,10 +44,10 @@ _wall, _clock = time.time, time.perf_counter
 class Seen:
     """What the journal records of an answer: its status (500 if the app raised first) and the body read."""
 
-    __slots__ = ("status", "body", "size")
+    __slots__ = ("status", "body", "size", "started")
 
     def __init__(self) -> None:
-        self.status, self.body, self.size = 500, b"", 0
+        self.status, self.body, self.size, self.started = 500, b"", 0, False
 
 
 class ApiRoutes:
@@ -111,75 +111,65 @@ class Gateway:
                 chunked = value
             elif name == b"host":
                 host = value
-        journal, log = self.journal, self.log
-        if journal is None and log is None:
-            await self._answer(scope, receive, send, origin, length, chunked, host, None)
-            return
         started, clock = _wall(), _clock()
         path, method = scope["path"], scope["method"]
-        if journal is not None and path.startswith(NOT_JOURNALED):
-            journal = None
+        control = path.startswith(PREFIX)
+        journal = self.journal if not path.startswith(NOT_JOURNALED) else None
         seen = Seen()
+        vary = origin is None and not control  # Starlette's CORS would add it; a request with Origin gets its own
 
-        async def send_and_see(message: Message) -> None:
+        async def respond(message: Message) -> None:
+            """The one wrapper of `send`: the status for the journal, `Vary: Origin`, and that an answer began."""
             if message["type"] == "http.response.start":
                 seen.status = message["status"]
-            await send(message)
-
-        try:
-            await self._answer(scope, receive, send_and_see, origin, length, chunked, host,
-                               seen if journal is not None and method not in UNREAD else None)
-        finally:
-            record = (started, method, path, scope["query_string"], scope["headers"], seen.status, _clock() - clock,
-                      seen.body, seen.size, scope.get(NOTES))
-            if journal is not None:
-                journal.add(record)
-            if log is not None:
-                log.write(record)
-
-    async def _answer(self, scope: Scope, receive: Receive, send: Send, origin: bytes | None, length: bytes | None,
-                      chunked: bytes | None, host: bytes | None, keep_body: Seen | None) -> None:
-        """Everything after the journal: hosts, guard, CORS, body limit, routes (and the 500)."""
-        started = [False]
-
-        async def sending(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                started[0] = True
-            await send(message)
-
-        try:
-            if self.allowed_hosts is not None:
-                refusal = disallowed_host(host, self.allowed_hosts)
-                if refusal is not None:
-                    await refusal(scope, receive, sending)
-                    return
-            if scope["path"].startswith(PREFIX):
-                refused = self.guard.refusal(scope)
-                if refused is not None:
-                    await json_response({"detail": refused[1]}, refused[0])(scope, receive, sending)
-                    return
-                body = await self._body(scope, receive, sending, length, chunked, keep_body)
-                if body is not None:
-                    await self.app(scope, body, sending)
-                return
-            if origin is not None:
-                scope["mockserver.body"] = (length, chunked, keep_body)
-                await self.cors(scope, receive, sending)
-                return
-
-            async def vary(message: Message) -> None:
-                if message["type"] == "http.response.start":
+                seen.started = True
+                if vary:
                     message["headers"] = [*message.get("headers", ()), _VARY]
-                    started[0] = True
-                await send(message)
+            await send(message)
 
-            received = await self._body(scope, receive, vary, length, chunked, keep_body)
-            if received is not None:
-                await self._route(scope, received, vary)
+        try:
+            await self._answer(scope, receive, respond, origin, length, chunked, host, control,
+                               seen if journal is not None and method not in UNREAD else None)
         except Exception:
-            if not started[0]:
+            if not seen.started:
                 await json_response(SERVER_ERROR, 500)(scope, receive, send)
             raise
+        finally:
+            if journal is not None or self.log is not None:
+                record = (started, method, path, scope["query_string"], scope["headers"], seen.status,
+                          _clock() - clock, seen.body, seen.size, scope.get(NOTES))
+                if journal is not None:
+                    journal.add(record)
+                if self.log is not None:
+                    self.log.write(record)
+
+    async def _answer(self, scope: Scope, receive: Receive, send: Send, origin: bytes | None, length: bytes | None,
+                      chunked: bytes | None, host: bytes | None, control: bool, keep_body: Seen | None) -> None:
+        """Everything after the journal: hosts, guard, CORS, body limit, then the routes."""
+        if self.allowed_hosts is not None:
+            refusal = disallowed_host(host, self.allowed_hosts)
+            if refusal is not None:
+                await refusal(scope, receive, send)
+                return
+        if control:
+            refused = self.guard.refusal(scope)
+            if refused is not None:
+                await json_response({"detail": refused[1]}, refused[0])(scope, receive, send)
+                return
+            body = await self._body(scope, receive, send, length, chunked, keep_body)
+            if body is not None:
+                await self.app(scope, body, send)
+            return
+        if origin is not None:
+            scope["mockserver.body"] = (length, chunked, keep_body)
+            await self.cors(scope, receive, send)
+            return
+        if length is not None or chunked is not None:
+            body = await self._body(scope, receive, send, length, chunked, keep_body)
+            if body is None:
+                return
+            receive = body
+        await self._route(scope, receive, send)
 
     async def _after_cors(self, scope: Scope, receive: Receive, send: Send) -> None:
         length, chunked, keep_body = scope.pop("mockserver.body", (None, None, None))
