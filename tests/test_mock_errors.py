@@ -116,18 +116,58 @@ def test_other_methods_are_405(client, creds, method):
         assert response.headers["Allow"] == allow
 
 
+METADATA_PARSES = ["application/json", "application/x-www-form-urlencoded", "multipart/form-data"]
+
+
 def test_options_is_drf_metadata(client, creds):
-    response = client.options(list_url(creds["org_sid"]), headers=token(creds["admin_token"]))
-    assert response.status_code == 200
-    assert response.headers["Allow"] == "GET, POST, HEAD, OPTIONS"
-    assert response.json()["name"] == "Backup List"
-    assert client.options(list_url(creds["org_sid"])).status_code == 401
+    admin = token(creds["admin_token"])
+    for url, name, allow in [
+        (list_url(creds["org_sid"]), "Backup List", "GET, POST, HEAD, OPTIONS"),
+        (detail_url("anything"), "Backup Detail", "GET, HEAD, OPTIONS"),
+    ]:
+        response = client.options(url, headers=admin)
+        assert response.status_code == 200
+        assert response.headers["Allow"] == allow
+        assert response.headers["content-type"] == "application/json"
+        assert response.json() == {"name": name, "description": "", "renders": ["application/json"],
+                                   "parses": METADATA_PARSES}
+
+
+@pytest.mark.parametrize("headers, body", [({}, NOT_PROVIDED), ({"Authorization": "Token nope"}, INVALID_TOKEN)])
+def test_options_authenticates_like_drf(client, creds, headers, body):
+    for url in (list_url(creds["org_sid"]), detail_url("anything")):
+        response = client.options(url, headers=headers)
+        assert (response.status_code, response.json()) == (401, body), url
+        assert response.headers["WWW-Authenticate"] == "Token"
+        assert response.headers["content-type"] == "application/json"
+        assert "Allow" not in response.headers
+
+
+def without_date(headers) -> dict[str, str]:
+    return {name: value for name, value in headers.items() if name.lower() != "date"}
 
 
 def test_head_is_get_without_body(client, creds):
-    response = client.head(list_url(creds["org_sid"]), headers=token(creds["admin_token"]))
-    assert response.status_code == 200
-    assert response.headers["content-type"] == "application/json"
+    """HEAD answers what GET answers (status, headers, checks), without a body (Django's HEAD)."""
+    admin, member = token(creds["admin_token"]), token(creds["member_token"])
+    first = client.get(list_url(creds["org_sid"]), headers=admin).json()["results"][0]["sid"]
+    for url, headers, status in [
+        (list_url(creds["org_sid"]), admin, 200),
+        (detail_url(first), admin, 200),
+        (list_url(creds["org_sid"]), {}, 401),
+        (detail_url(first), {}, 401),
+        (list_url(creds["org_sid"]), member, 403),
+        (detail_url(first), member, 403),
+        (list_url(creds["org_sid"], level="user"), admin, 406),
+    ]:
+        got = client.get(url, headers=headers)
+        head = client.head(url, headers=headers)
+        assert (head.status_code, got.status_code) == (status, status), url
+        assert head.content == b""
+        assert without_date(head.headers) == without_date(got.headers), url
+        assert head.headers["content-length"] == str(len(got.content))
+        if status == 401:
+            assert head.headers["WWW-Authenticate"] == "Token"
 
 
 @pytest.mark.parametrize("path", ["/", "/v1/", "/nothing/here/", "/v1/organizations/backup/", "/v2/organizations/backup/detail/x/"])
