@@ -14,6 +14,7 @@ from mockserver.app import create_app
 from mockserver.cli import demo_credentials
 from mockserver.fixtures import DEFAULT_FIXTURES_DIR
 from mockserver.settings import Settings
+from tests.sizes import assert_grew_a_little, size
 from tests.spec_validation import assert_conforms
 from tests.urls import detail_url, list_url, token
 
@@ -107,31 +108,6 @@ def test_created_backups_stay_until_reset(client, creds):
     assert response.status_code == 200
     assert client.get(list_url(creds["org_sid"]), headers=headers).json()["count"] == count
     assert client.get(detail_url(sids.pop()), headers=headers).status_code == 406
-
-
-# Sizes as the factory documents them (mockserver/factory.py): "a little larger than the last one",
-# written with one decimal in the largest unit that keeps the number below 1024, 1 KB = 1024 B.
-# "A little" is at most 1.5 % (the factory grows by 0.1-1.5 %). Parsed here, not with the mock's parser.
-SIZE_UNITS = ("B", "KB", "MB", "GB", "TB")
-MAX_GROWTH = 0.015
-
-
-def size(text: str) -> tuple[float, float]:
-    """(bytes shown, bytes of one step of the last shown digit) of a size such as `47.0 MB`."""
-    match = re.fullmatch(r"(\d+)\.(\d) (B|KB|MB|GB|TB)", text)
-    assert match, f"not a documented size: {text!r}"
-    unit = 1024 ** SIZE_UNITS.index(match.group(3))
-    return (int(match.group(1)) + int(match.group(2)) / 10) * unit, unit / 10
-
-
-def assert_grew_a_little(newest: str, created: str) -> None:
-    """Strictly larger as shown; at most 1.5 % more than the newest could have been before
-    rounding, with one shown step of slack (growing by less than a step would show no growth)."""
-    before, before_step = size(newest)
-    after, after_step = size(created)
-    assert after > before, f"{created} is not larger than the newest backup's {newest}"
-    limit = (before + before_step) * (1 + MAX_GROWTH) + after_step / 2
-    assert after <= limit, f"{created} grew more than a little from {newest}"
 
 
 def test_size_helper_reads_the_documented_format():
