@@ -70,7 +70,11 @@ def test_journal_is_a_bounded_ring_and_can_be_cleared(mock):
     assert [entry["params"]["page"] for entry in body["requests"]] == ["7", "6", "5", "4", "3"]
     assert mock.request("DELETE", "/__mock/requests").json() == {"detail": "Request journal cleared."}
     assert mock.request("GET", "/__mock/requests").json()["requests"] == []
-    assert mock.request("GET", "/__mock/requests?limit=x").status_code == 400
+    for bad in ("x", "-1", "1.5"):
+        refused = mock.request("GET", f"/__mock/requests?limit={bad}")
+        assert refused.status_code == 400 and refused.headers["content-type"] == "application/json"
+        assert "limit" in refused.json()["detail"], bad
+    assert mock.request("GET", "/__mock/requests?limit=0").json()["requests"] == []
 
 
 def test_the_mock_own_endpoints_are_not_journaled(mock):
@@ -144,25 +148,36 @@ def control_call(app, client_host: str, method: str, path: str) -> httpx.Respons
     return asyncio.run(go())
 
 
-@pytest.mark.parametrize("method, path", [("POST", "/__mock/reset"), ("GET", "/__mock/requests"), ("DELETE", "/__mock/requests")])
+CONTROL_ANSWERS = {  # what each control call answers a client it serves
+    ("POST", "/__mock/reset"): {"detail": "Fixtures restored."},
+    ("GET", "/__mock/requests"): {"size": 1000, "count": 0, "requests": []},
+    ("DELETE", "/__mock/requests"): {"detail": "Request journal cleared."},
+}
+
+
+@pytest.mark.parametrize("method, path", list(CONTROL_ANSWERS))
 def test_control_plane_answers_loopback_only(method, path):
     app = create_app(Settings())
     refused = control_call(app, "192.0.2.10", method, path)
     assert refused.status_code == 403
     assert "--control-from-anywhere" in refused.json()["detail"]
     for host in ("127.0.0.1", "127.8.9.10", "::1", "::ffff:127.0.0.1"):
-        assert control_call(app, host, method, path).status_code == 200, host
-    # the API itself answers anyone
-    assert control_call(app, "192.0.2.10", "GET", detail_url("xxx")).status_code == 401
+        served = control_call(app, host, method, path)
+        assert (served.status_code, served.json()) == (200, CONTROL_ANSWERS[method, path]), host
+    # the API itself answers anyone, with its own checks
+    api = control_call(app, "192.0.2.10", "GET", detail_url("xxx"))
+    assert (api.status_code, api.json()) == (401, {"detail": "Authentication credentials were not provided."})
+    assert api.headers["WWW-Authenticate"] == "Token"
     anywhere = create_app(Settings(control_from_anywhere=True))
-    assert control_call(anywhere, "192.0.2.10", method, path).status_code == 200
+    served = control_call(anywhere, "192.0.2.10", method, path)
+    assert (served.status_code, served.json()) == (200, CONTROL_ANSWERS[method, path])
 
 
 def test_forwarded_for_cannot_pose_as_someone_else(mock):
     # uvicorn runs without proxy headers: the TCP peer (loopback here) decides, not the header
-    response = mock.request("GET", "/__mock/requests", {"X-Forwarded-For": "192.0.2.10"})
-    assert response.status_code == 200
-    assert mock.request("GET", "/__mock/requests", {"X-Forwarded-For": "batch"}).status_code == 200
+    for forwarded in ("192.0.2.10", "batch"):
+        response = mock.request("GET", "/__mock/requests", {"X-Forwarded-For": forwarded})
+        assert (response.status_code, response.json()) == (200, {"size": 5, "count": 0, "requests": []}), forwarded
 
 
 def test_is_loopback():
