@@ -16,6 +16,7 @@ from contracts import Status, build_options, execute
 from contracts.redaction import MASK
 from contracts.reporting import Console, summary
 from tests.broken import BUGS, credentials
+from tests.broken.bugs import BUG_FINDINGS
 
 pytest_plugins = ["tests.contracts_servers"]
 pytestmark = pytest.mark.integration
@@ -57,6 +58,10 @@ def test_each_bug_fails_the_check_that_should_catch_it(broken_server, name):
     assert report.exit_code == 1
     missing = set(bug.caught_by) - failed(report)
     assert not missing, f"{name}: {sorted(missing)} did not fail; failed: {sorted(failed(report))}"
+    if name in BUG_FINDINGS:  # and for the reason that only this bug gives
+        summaries = [finding.summary for result in report.results if result.check_id in bug.caught_by
+                     for finding in result.findings]
+        assert any(BUG_FINDINGS[name] in summary for summary in summaries), (name, summaries)
 
 
 def test_correct_variant_passes_a_full_run_with_every_option(broken_server):
