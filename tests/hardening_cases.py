@@ -11,8 +11,9 @@ JSON body with a `detail` string on every 4xx.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any
 
 LIST = "/v1/organizations/backup/list/organization/{org}/list/"
 DETAIL = "/v1/organizations/backup/detail/{sid}/"

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from openapi_spec_validator import validate
 
-from mockserver.docs import SWAGGER_UI_VERSION, STATIC_DIR
+from mockserver.docs import STATIC_DIR, SWAGGER_UI_VERSION
 from tests.frontend_server import running
 from tests.spec_validation import spec_document
 

@@ -38,6 +38,18 @@ def test_list_401(client, creds, method, headers, body):
     assert_conforms("listBackups" if method == "GET" else "createBackup", 401, response.headers, response.content)
 
 
+def test_only_the_first_authorization_header_counts(client, creds):
+    """Django keeps one value per header name: the first here (DRF behind a WSGI server may see both
+    joined, a token with spaces); never the second, valid one."""
+    url = list_url(creds["org_sid"])
+    twice = [("Authorization", "Token nope"), ("Authorization", f"Token {creds['admin_token']}")]
+    response = client.get(url, headers=twice)
+    assert (response.status_code, response.json()) == (401, INVALID_TOKEN)
+    elsewhere = [("X-Note", f"Token {creds['admin_token']}")]  # a token in another header is no credential
+    response = client.get(url, headers=elsewhere)
+    assert (response.status_code, response.json()) == (401, NOT_PROVIDED)
+
+
 def test_keyword_is_case_insensitive(client, creds):
     for keyword in ("token", "TOKEN", "bearer", "BEARER"):
         response = client.get(list_url(creds["org_sid"]), headers={"Authorization": f"{keyword} {creds['admin_token']}"})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import yaml
@@ -73,7 +73,7 @@ JSON = {"Content-Type": "application/json"}
 def test_post_creates_one_backup_and_ignores_the_body(client, creds, serializer, extra, body):
     headers = {**token(creds["admin_token"]), **extra}
     before = client.get(list_url(creds["org_sid"]), headers=token(creds["admin_token"])).json()
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     request = client.build_request("POST", list_url(creds["org_sid"], serializer), headers=headers, **body)
     if extra:
         assert request.headers["content-type"] == extra["Content-Type"]  # sent for every serializer
