@@ -258,8 +258,9 @@ def tally(selection: Selection) -> Tally | None:
                 result.mutants -= 1
             elif outcome.test_outcome == TestOutcome.SURVIVED:
                 result.survived += 1
-                where = f"{mutation.module_path}:{mutation.start_pos[0]} {mutation.operator_name}"
-                result.survivors.append(f"{where} in {mutation.definition_name}\n{(outcome.diff or '').strip()}")
+                where = f"{mutation.module_path}:{mutation.start_pos[0]} in {mutation.definition_name}"
+                apply = f"cosmic-ray apply {mutation.module_path} {mutation.operator_name} {mutation.occurrence}"
+                result.survivors.append(f"{where}; to put it in: {apply}\n{(outcome.diff or '').strip()}")
             elif outcome.test_outcome == TestOutcome.INCOMPETENT:
                 result.incompetent += 1
             else:
