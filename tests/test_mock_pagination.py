@@ -12,11 +12,14 @@ from hypothesis import strategies as st
 
 from mockserver.pagination import (
     InvalidPage,
+    PageLinks,
     next_link,
     num_pages,
     page_size,
     paginate,
     previous_link,
+    remove_query_param,
+    replace_query_param,
 )
 from tests.spec_validation import assert_conforms
 from tests.urls import list_url, token
@@ -148,6 +151,19 @@ def test_links_keep_other_parameters_and_sort_like_drf(number, extra_pages, othe
         assert "page" not in parse_qs(urlsplit(prev).query)
     else:
         assert parse_qs(urlsplit(prev).query)["page"] == [str(number - 1)]
+
+
+@given(
+    st.dictionaries(st.sampled_from(["q", "page", "page_size", "a", "z", "é"]),
+                    st.lists(st.text(max_size=4), min_size=1, max_size=2), max_size=4),
+    st.integers(min_value=1, max_value=99),
+)
+def test_links_are_drfs_replace_and_remove_query_param(query, number):
+    """PageLinks parses the URL once; it must give what DRF's two helpers (kept beside it) give."""
+    url = "http://h:1/v1/x/?" + urlencode(query, doseq=True)
+    links = PageLinks(url)
+    assert links.url(number) == replace_query_param(url, "page", number)
+    assert links.url(None) == remove_query_param(url, "page")
 
 
 def test_documented_link_format():
