@@ -11,8 +11,6 @@ import yaml
 from starlette.testclient import TestClient
 
 from mockserver.app import create_app
-from mockserver.cli import demo_credentials
-from mockserver.fixtures import DEFAULT_FIXTURES_DIR
 from mockserver.settings import Settings
 from tests.sizes import assert_grew_a_little, size
 from tests.spec_validation import assert_conforms
@@ -142,22 +140,20 @@ def test_the_first_backup_of_an_organization_has_a_documented_size(client, creds
     assert [b["sid"] for b in page["results"]] == [second["sid"], first["sid"]]
 
 
-def test_created_sizes_grow_where_one_decimal_is_coarse(tmp_path):
+def test_created_sizes_grow_where_one_decimal_is_coarse(tmp_path, creds):
     """At 1.0-3.3 of a unit, 1.5 % is less than half a shown step: the size must still grow."""
     target = tmp_path / "fixtures"
-    shutil.copytree(DEFAULT_FIXTURES_DIR, target)
+    shutil.copytree(Settings().fixtures_dir, target)
     document = yaml.safe_load((target / "backups.yaml").read_text())
-    org = next(b["organization"] for b in document["backups"])
+    org = creds["org_sid"]
     newest = max((b for b in document["backups"] if b["organization"] == org), key=lambda b: b["date_created"])
     newest["database_size"] = "1.0 GB"
     (target / "backups.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
-    app = create_app(Settings(fixtures_dir=target))
-    admin = demo_credentials(app.state.mock.settings, app.state.mock.fixtures)
-    assert admin["org_sid"] == org
-    with TestClient(app) as client:
-        shown = "1.0 GB"
+    with TestClient(create_app(Settings(fixtures_dir=target))) as client:
+        shown = client.get(list_url(org), headers=token(creds["admin_token"])).json()["results"][0]["database_size"]
+        assert shown == "1.0 GB"
         for _ in range(3):
-            created = client.post(list_url(org), headers=token(admin["admin_token"])).json()
+            created = client.post(list_url(org), headers=token(creds["admin_token"])).json()
             assert_grew_a_little(shown, created["database_size"])
             shown = created["database_size"]
 
