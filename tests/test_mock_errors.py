@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 
-from tests.spec_validation import assert_conforms
+from mockserver.app import create_app
+from mockserver.exceptions import SpecError
+from mockserver.settings import Settings
+from tests.spec_validation import SPEC_PATH, assert_conforms
 from tests.urls import detail_url, list_url, token
 
 NOT_PROVIDED = {"detail": "Authentication credentials were not provided."}
@@ -52,7 +56,8 @@ def test_only_the_first_authorization_header_counts(client, creds):
 
 def test_keyword_is_case_insensitive(client, creds):
     for keyword in ("token", "TOKEN", "bearer", "BEARER"):
-        response = client.get(list_url(creds["org_sid"]), headers={"Authorization": f"{keyword} {creds['admin_token']}"})
+        headers = {"Authorization": f"{keyword} {creds['admin_token']}"}
+        response = client.get(list_url(creds["org_sid"]), headers=headers)
         assert response.status_code == 200, keyword
 
 
@@ -183,7 +188,8 @@ def test_head_is_get_without_body(client, creds):
             assert head.headers["WWW-Authenticate"] == "Token"
 
 
-@pytest.mark.parametrize("path", ["/", "/v1/", "/nothing/here/", "/v1/organizations/backup/", "/v2/organizations/backup/detail/x/"])
+@pytest.mark.parametrize(
+    "path", ["/", "/v1/", "/nothing/here/", "/v1/organizations/backup/", "/v2/organizations/backup/detail/x/"])
 def test_unknown_paths_are_404(client, path):
     response = client.get(path)
     assert (response.status_code, response.json()) == (404, {"detail": "Not found."})
@@ -198,3 +204,18 @@ def test_missing_trailing_slash_redirects(client, creds):
     followed = client.get(url + "?page=2", headers=token(creds["admin_token"]))
     assert followed.status_code == 200
     assert followed.json()["page_number"] == 2
+
+
+@pytest.mark.parametrize("damage", ["drop the example", "an example value that is not an object"])
+def test_a_spec_without_an_error_message_the_mock_needs_is_refused_at_start(tmp_path, damage):
+    """The error texts come from the spec's named examples: a missing one stops the mock, naming it."""
+    document = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
+    examples = document["components"]["responses"]["NotAuthenticated"]["content"]["application/json"]["examples"]
+    if damage == "drop the example":
+        del examples["invalidToken"]
+    else:
+        examples["invalidToken"] = {"value": "Invalid token."}
+    spec = tmp_path / "openapi.yaml"
+    spec.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    with pytest.raises(SpecError, match="invalidToken"):
+        create_app(Settings(spec_path=spec))
