@@ -59,6 +59,17 @@ def test_last_and_empty_page(count, size):
     assert paginate(None, size, count).number == 1
 
 
+@pytest.mark.parametrize("raw, valid", [("0", False), ("-1", False), ("1", True), ("3", True), ("4", False),
+                                        ("last", True), ("", True), (None, True), ("01", True), ("1.0", False)])
+def test_page_number_boundaries(raw, valid):
+    """30 backups by 10: pages 1 to 3 (empty or no value is 1); 0, negatives and page 4 are invalid."""
+    if valid:
+        assert 1 <= paginate(raw, 10, 30).number <= 3
+    else:
+        with pytest.raises(InvalidPage):
+            paginate(raw, 10, 30)
+
+
 @given(st.text(max_size=20))
 def test_page_strings_that_are_not_integers_are_invalid(raw):
     try:
@@ -213,7 +224,8 @@ def test_last_page_and_past_the_end(client, creds):
 
 @pytest.mark.parametrize(
     "raw, expected",
-    [("", 10), ("0", 10), ("-3", 10), ("abc", 10), ("2.5", 10), ("1001", 1000), (str(10**100), 1000), ("7", 7), (" 7", 7)],
+    [("", 10), ("0", 10), ("-3", 10), ("abc", 10), ("2.5", 10), ("1001", 1000), (str(10**100), 1000), ("7", 7),
+     (" 7", 7)],
 )
 def test_page_size_values_over_http(client, creds, raw, expected):
     response = client.get(list_url(creds["org_sid"]), params={"page_size": raw}, headers=token(creds["admin_token"]))

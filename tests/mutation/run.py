@@ -107,11 +107,15 @@ def copy_tree() -> None:
             target = TREE / name
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target)
+            _ORIGINALS[name] = target.read_bytes()
+
+
+_ORIGINALS: dict[str, bytes] = {}  # module -> its bytes when copied: the work tree may change meanwhile
 
 
 def restore(module: str) -> None:
     """Undo whatever mutation a stopped cosmic-ray left in the copy."""
-    shutil.copy2(ROOT / module, TREE / module)
+    (TREE / module).write_bytes(_ORIGINALS.setdefault(module, (ROOT / module).read_bytes()))
 
 
 # -- sessions ---------------------------------------------------------------------------------------
@@ -125,8 +129,9 @@ def fingerprint(selection: Selection, options: argparse.Namespace) -> str:
     digest = hashlib.sha256()
     files = {selection.module, *(test.split("::")[0] for test in selection.tests), "tests/broken/app.py",
              "tests/broken/bugs.py", "tests/conftest.py"}
+    tree = TREE if TREE.exists() else ROOT  # what is tested: the copy, once made
     for name in sorted(files):
-        digest.update(name.encode() + b"\0" + (ROOT / name).read_bytes())
+        digest.update(name.encode() + b"\0" + (tree / name).read_bytes())
     digest.update(json.dumps([selection.tests, EXCLUDED_OPERATORS, options.max_mutants, options.seed]).encode())
     return digest.hexdigest()
 
