@@ -84,11 +84,13 @@ BUGS = {bug.name: bug for bug in (
     Bug("create_answers_202", "write persistence", "POST answers 202", ("writes.create",), needs_writes=True),
     Bug("create_name_is_short", "serializers", "POST to serializer=name answers only sid and name",
         ("writes.any_serializer",), needs_writes=True),
-    # -- issue 15: bugs that only one comparison of the kit catches (see BUG_FINDINGS) --------------
+    # -- issue 15: bugs that surviving mutants of the kit showed missing (see BUG_FINDINGS) ---------
     Bug("description_stamp_later", "field formats", "each description names the second after the name's stamp",
         ("serializers.list",)),
     Bug("create_behind_newest", "ordering", "a created backup is dated a second before the newest, so second",
         ("writes.create",), needs_writes=True),
+    Bug("unknown_serializer_lists", "error bodies", "GET with an unknown serializer answers the list view",
+        ("errors.wrong_serializer",)),
 )}
 
 # issue 15: what the finding must say, where a failure of the same check for another reason would hide
