@@ -2,19 +2,48 @@
 
 Both report requests/s, the 50th and 99th percentile latency, and how many answers were not
 2xx/3xx or failed: a run with errors is reported, never silently averaged in.
+
+With `varied=Varied(count)` every request asks for a different URL of the list (page and
+page_size over valid values, plus a counter parameter `n`): wrk runs `bench/varied.lua`, the
+Python generator builds the same URLs with `varied_query`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
+import math
 import re
 import shutil
 import subprocess
 import time
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 _DURATION = re.compile(r"^\s*([0-9.]+)(us|ms|s|m)\s*$")
+VARIED_LUA = Path(__file__).resolve().parent / "varied.lua"
+_RUNS = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class Varied:
+    """Every request a different URL of the list at the URL's path; `count`: backups in that list."""
+
+    count: int
+
+
+def varied_query(k: int, count: int, salt: str, thread: int = 0) -> str:
+    """The query of request k (from 1), as bench/varied.lua builds it."""
+    size = 5 + (k * 7) % 16
+    pages = max(1, math.ceil(count / size))
+    return f"page={1 + (k * 13) % pages}&page_size={size}&n={salt}.{thread}.{k}"
+
+
+def _salt() -> str:
+    """Different for every run (warm-up included), so no URL of an earlier run comes back."""
+    return f"{time.time_ns() % 10**12}{next(_RUNS)}"
 
 
 @dataclass(frozen=True)
@@ -52,11 +81,18 @@ def wrk_available() -> bool:
     return shutil.which("wrk") is not None
 
 
-def run_wrk(url: str, headers: dict[str, str], threads: int, connections: int, duration: float) -> LoadResult:
+def run_wrk(url: str, headers: dict[str, str], threads: int, connections: int, duration: float,
+            varied: Varied | None = None) -> LoadResult:
     argv = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(duration))}s", "--latency"]
     for name, value in headers.items():
         argv += ["-H", f"{name}: {value}"]
-    done = subprocess.run([*argv, url], capture_output=True, text=True, timeout=duration + 60,
+    script: list[str] = []
+    if varied is not None:
+        from urllib.parse import urlsplit
+
+        argv += ["-s", str(VARIED_LUA)]
+        script = ["--", urlsplit(url).path, str(varied.count), _salt()]
+    done = subprocess.run([*argv, url, *script], capture_output=True, text=True, timeout=duration + 60,
                           stdin=subprocess.DEVNULL)
     if done.returncode != 0:
         raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr.strip()}")
@@ -65,12 +101,13 @@ def run_wrk(url: str, headers: dict[str, str], threads: int, connections: int, d
 
 # -- fallback: asyncio keep-alive clients ---------------------------------------------------------
 
-async def _client(host: str, port: int, request: bytes, stop: float, latencies: list[float], errors: list[int]) -> None:
+async def _client(host: str, port: int, request: Any, stop: float, latencies: list[float], errors: list[int]) -> None:
+    """`request`: the bytes of one request, or a function giving the next one."""
     reader, writer = await asyncio.open_connection(host, port)
     try:
         while time.perf_counter() < stop:
             began = time.perf_counter()
-            writer.write(request)
+            writer.write(request() if callable(request) else request)
             head = await reader.readuntil(b"\r\n\r\n")
             status = int(head.split(b" ", 2)[1])
             length = re.search(rb"(?i)\r\ncontent-length:\s*(\d+)", head)
@@ -84,13 +121,22 @@ async def _client(host: str, port: int, request: bytes, stop: float, latencies: 
         writer.close()
 
 
-def run_python(url: str, headers: dict[str, str], connections: int, duration: float) -> LoadResult:
+def run_python(url: str, headers: dict[str, str], connections: int, duration: float,
+               varied: Varied | None = None) -> LoadResult:
     from urllib.parse import urlsplit
 
     parts = urlsplit(url)
     target = parts.path + (f"?{parts.query}" if parts.query else "")
-    lines = [f"GET {target} HTTP/1.1", f"Host: {parts.netloc}"] + [f"{k}: {v}" for k, v in headers.items()]
-    request = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+    rest = f"Host: {parts.netloc}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+    request: Any = f"GET {target} HTTP/1.1\r\n{rest}".encode("latin-1")
+    if varied is not None:
+        numbers, salt = itertools.count(1), _salt()
+
+        def next_request() -> bytes:
+            query = varied_query(next(numbers), varied.count, salt)
+            return f"GET {parts.path}?{query} HTTP/1.1\r\n{rest}".encode("latin-1")
+
+        request = next_request
     latencies: list[float] = []
     errors = [0]
 
@@ -112,7 +158,8 @@ def run_python(url: str, headers: dict[str, str], connections: int, duration: fl
     return LoadResult(len(latencies) / elapsed, pick(0.50), pick(0.99), len(latencies), errors[0], "python")
 
 
-def drive(url: str, headers: dict[str, str], threads: int, connections: int, duration: float) -> LoadResult:
+def drive(url: str, headers: dict[str, str], threads: int, connections: int, duration: float,
+          varied: Varied | None = None) -> LoadResult:
     if wrk_available():
-        return run_wrk(url, headers, threads, connections, duration)
-    return run_python(url, headers, connections, duration)
+        return run_wrk(url, headers, threads, connections, duration, varied)
+    return run_python(url, headers, connections, duration, varied)

@@ -4,8 +4,8 @@
 serves it with uvicorn.
 """
 
-from .app import create_app
-from .exceptions import ApiError, FixtureError, MockServerError, SpecError, StateError
-from .settings import Settings
+from mockserver.app import create_app
+from mockserver.exceptions import ApiError, FixtureError, MockServerError, SpecError, StateError
+from mockserver.settings import Settings
 
 __all__ = ["ApiError", "FixtureError", "MockServerError", "Settings", "SpecError", "StateError", "create_app"]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import secrets
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 
 from starlette.applications import Starlette
@@ -12,30 +14,39 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .auth import Authenticator
-from .cors import CrossOriginOnly
-from .control import check_no_shadowing, control_routes
-from .docs import docs_routes
-from .dynamic import DynamicStore
-from .endpoints import BackupApi
-from .errors import ErrorCatalog
-from .fixtures import FixtureSet, load_fixtures
-from .journal import AccessLog, Journal, JournalMiddleware
-from .latency import Latency
-from .limits import BodyLimitMiddleware
-from .persistence import StateFile
-from .reload import FixtureReloader
-from .responses import json_response
-from .routing import build_routes, http_exception, not_found
-from .scenarios import APPLIED, Scenarios
-from .serializers import Serializers
-from .settings import API_PREFIXES, Settings
-from .spec import Spec
-from .store import BackupStore
+from mockserver.api.access import Access
+from mockserver.api.auth import Authenticator, Forms
+from mockserver.api.endpoints import BackupApi
+from mockserver.api.errors import SERVER_ERROR, ErrorCatalog
+from mockserver.api.examples import Answers, canned_answers
+from mockserver.api.responses import json_response
+from mockserver.api.routing import build_routes, http_exception, not_found
+from mockserver.control.guard import ControlGuard
+from mockserver.control.journal import AccessLog, Journal, JournalMiddleware
+from mockserver.control.redaction import Redactor
+from mockserver.control.routes import check_no_shadowing, control_routes
+from mockserver.data.fixtures import FixtureSet, load_fixtures
+from mockserver.data.records import RecordShape
+from mockserver.data.serializers import Serializers
+from mockserver.frontend.docs import docs_routes
+from mockserver.frontend.latency import Latency
+from mockserver.frontend.reload import FixtureReloader
+from mockserver.frontend.scenarios import APPLIED, Scenarios
+from mockserver.middleware.cors import CrossOriginOnly
+from mockserver.middleware.hosts import AllowedHosts
+from mockserver.middleware.limits import BodyLimitMiddleware
+from mockserver.middleware.websocket import RefuseWebSockets
+from mockserver.settings import Settings
+from mockserver.spec import ApiModel, Spec, load_model
+from mockserver.spec.model import CredentialForm
+from mockserver.store.backups import BackupStore
+from mockserver.store.created import CreatedBackups, warn
+from mockserver.store.database import Database
+from mockserver.store.dynamic import DynamicStore
 
 CORS_METHODS = ["GET", "POST", "HEAD", "OPTIONS"]
 CORS_EXPOSED = ["Location", "WWW-Authenticate", "Allow", APPLIED]
-SERVER_ERROR = "A server error occurred."
+REAL_SIDS = 10  # fixture sids put into forced success examples
 
 
 @dataclass(frozen=True)
@@ -49,64 +60,129 @@ class MockState:
     dynamic_seed: int = 0  # the seed of generated data (chosen at start-up unless --seed)
     journal: Journal | None = None
     restored: int = 0  # backups restored from the --state file
+    model: ApiModel | None = None
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
     return json_response({"detail": SERVER_ERROR}, 500)
 
 
+def load_world(settings: Settings) -> tuple[ApiModel, RecordShape, FixtureSet]:
+    """The checked spec, the record shape it gives backups and the checked fixtures."""
+    model = load_model(Spec.load(settings.spec_path))
+    check_no_shadowing(model)
+    shape = RecordShape(model)
+    fixtures = load_fixtures(settings.fixtures_dir, shape, settings.fixture_cache())
+    return model, shape, fixtures
+
+
+def _all_forms(model: ApiModel) -> Forms:
+    forms: list[CredentialForm] = []
+    for operation in model.operations.values():
+        forms += [form for form in operation.forms or () if form not in forms]
+    return Forms.of(forms)
+
+
+def _answers(model: ApiModel, store: BackupStore) -> Callable[[], Answers]:
+    """The documented answers with the demo organization's newest sids in their examples (cached
+    until the store changes)."""
+    cache: dict[int, Answers] = {}
+
+    def answers() -> Answers:
+        version = store.version()
+        found = cache.get(version)
+        if found is None:
+            organization = store.fixtures.demo_organization("primary")
+            organization_sid = organization.sid if organization else next(iter(store.fixtures.organizations), None)
+            sids = [entry.backup.sid for entry in store.slice(organization_sid, 0, REAL_SIDS)] \
+                if organization_sid else []
+            cache.clear()
+            found = cache[version] = canned_answers(model, sids)
+        return found
+
+    return answers
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     """Build the mock; raises SpecError or FixtureError when either is unusable."""
     settings = settings or Settings()
-    spec = Spec.load(settings.spec_path)
-    check_no_shadowing(spec, API_PREFIXES)
-    catalog = ErrorCatalog.from_spec(spec)
-    serializers = Serializers.from_spec(spec)
-    cache = settings.fixture_cache()
-    fixtures = load_fixtures(settings.fixtures_dir, spec, cache)
-    store = BackupStore(fixtures, serializers, settings.create_delay)
-    restored = StateFile(settings.state_path, spec, store).attach() if settings.state_path else 0
-    authenticator = Authenticator(fixtures.users, catalog)
-    api = BackupApi(spec, store, authenticator, catalog, serializers)
+    model, shape, fixtures = load_world(settings)
+    serializers = Serializers(model, shape)
+    database = Database(settings.state_path)
+    created = CreatedBackups(database, serializers)
+    restored = created.restore(str(settings.state_path)) if settings.state_path else 0
+    store = BackupStore(fixtures, serializers, created, settings.create_delay)
+    for organization, count in store.orphans().items():
+        warn(f"{settings.state_path}: {count} created backup(s) of organization {organization!r}, which the "
+             f"fixtures do not have, are kept in the file (not served until the organization is back)")
+    serializers.verify(store.sample(), model.spec.source)
+    users = Authenticator(fixtures.users)
     seed = settings.seed if settings.seed is not None else secrets.randbelow(1_000_000)
-    dynamic_api = BackupApi(spec, DynamicStore(store, spec, settings.dynamic_count, seed),  # type: ignore[arg-type]
-                            authenticator, catalog, serializers)
+    answers = _answers(model, store)
+    api = BackupApi(model, store, users, serializers, answers)
+    dynamic_api = BackupApi(model, DynamicStore(store, settings.dynamic_count, seed), users, serializers, answers)
     latency = Latency(*settings.latency) if settings.latency and settings.latency[1] > 0 else None
-    handlers = Scenarios(spec, latency, settings.dynamic).wrap(api.handlers, dynamic_api.handlers)
-    journal = Journal(settings.journal_size, authenticator)
+    handlers = Scenarios(model, answers, latency, settings.dynamic).wrap(api.handlers, dynamic_api.handlers)
+    everyone = ErrorCatalog.build(model)
+    all_forms = _all_forms(model)
+
+    def identify(headers: list[tuple[bytes, bytes]], query: bytes) -> str | None:
+        user = users.identify(headers, all_forms, everyone, query)
+        return user.name if user is not None else None
+
+    redactor = Redactor(user.token for user in fixtures.users)
+    journal = Journal(settings.journal_size, identify, redactor, settings.journal_bytes)
+    guards: dict[str, Access] = api.access
     routes = (
-        build_routes(spec, handlers, authenticator, API_PREFIXES)
-        + control_routes(store, journal, settings.control_from_anywhere)
-        + docs_routes(spec, store)
+        build_routes(model, handlers, guards)
+        + control_routes(store, journal if settings.journal_size > 0 else None)
+        + docs_routes(model, store)
     )
     middleware = [
+        Middleware(ControlGuard, listen_host=settings.host, from_anywhere=settings.control_from_anywhere),
         Middleware(
-            CrossOriginOnly,
+            CrossOriginOnly,  # type: ignore[arg-type]
             allow_origins=list(settings.cors_origins),
             allow_methods=CORS_METHODS,
             allow_headers=["*"],
             expose_headers=CORS_EXPOSED,
         ),
-        Middleware(BodyLimitMiddleware, catalog=catalog),
+        Middleware(BodyLimitMiddleware, catalog=everyone),
     ]
+    if settings.allowed_hosts != ("*",):
+        middleware.insert(0, Middleware(AllowedHosts, patterns=settings.allowed_hosts))
+    middleware.insert(0, Middleware(RefuseWebSockets))
     if settings.journal_size > 0 or settings.access_log:
-        log = AccessLog() if settings.access_log else None
+        log = AccessLog(redactor=redactor) if settings.access_log else None
         kept = journal if settings.journal_size > 0 else None
         middleware.insert(0, Middleware(JournalMiddleware, journal=kept, log=log))
     reloader = None
     if settings.watch_fixtures:
         def reloaded(new: FixtureSet) -> None:
+            redactor.replace_tokens(user.token for user in new.users)
             app.state.mock = replace(app.state.mock, fixtures=new)
 
-        reloader = FixtureReloader(settings.fixtures_dir, spec, store, authenticator, reloaded, cache)
+        reloader = FixtureReloader(settings.fixtures_dir, shape, store, users, reloaded, settings.fixture_cache())
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        """Watch the fixtures while serving; close the state database (a final checkpoint) after."""
+        try:
+            if reloader is not None:
+                async with reloader.running(app):
+                    yield
+            else:
+                yield
+        finally:
+            database.close()
+
     app = Starlette(
         routes=routes,
         middleware=middleware,
         exception_handlers={404: not_found, HTTPException: http_exception, Exception: server_error},
-        lifespan=reloader.running if reloader else None,
+        lifespan=lifespan,
     )
     app.router.redirect_slashes = False
-    app.state.mock = MockState(settings, spec, fixtures, store, seed, journal, restored)
+    app.state.mock = MockState(settings, model.spec, fixtures, store, seed, journal, restored, model)
     gc.collect()
     gc.freeze()  # what start-up built lives as long as the app: later collections skip it
     return app

@@ -5,30 +5,51 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
-from .dynamic import MAX_COUNT
-from .exceptions import MockServerError
-from .fixture_cache import default_directory
-from .fixtures import DEFAULT_FIXTURES_DIR, FixtureSet, load_fixtures
-from .latency import MAX_DELAY, format_duration, parse_duration, parse_range
-from .models import ADMIN, MEMBER
-from .settings import DEFAULT_HEADER_TIMEOUT, DEFAULT_HOST, MAX_HEADER_TIMEOUT, DEFAULT_PORT, Settings
-from .spec import DEFAULT_SPEC_PATH, Spec
+from mockserver.data.fixture_cache import default_directory
+from mockserver.data.fixtures import DEFAULT_FIXTURES_DIR, FixtureSet
+from mockserver.data.models import ADMIN, MEMBER
+from mockserver.exceptions import MockServerError
+from mockserver.frontend.latency import MAX_DELAY, format_duration, parse_duration, parse_range
+from mockserver.protocol import (
+    DEFAULT_BODY_TIMEOUT,
+    DEFAULT_HEADER_TIMEOUT,
+    DEFAULT_MAX_HEAD_BYTES,
+    DEFAULT_MAX_HEADERS,
+)
+from mockserver.settings import DEFAULT_HOST, DEFAULT_PORT, MAX_HEADER_TIMEOUT, Settings
+from mockserver.spec.document import DEFAULT_SPEC_PATH
+from mockserver.spec.model import ApiModel
+from mockserver.store.dynamic import MAX_COUNT
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--host", default=DEFAULT_HOST, help="interface to bind (default %(default)s)")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (default %(default)s)")
-    parser.add_argument("--fixtures", type=Path, default=DEFAULT_FIXTURES_DIR, metavar="DIR",
+def _port(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number from 1 to 65535")
+    return int(text)
+
+
+def _common(parser: argparse.ArgumentParser, sub: bool = False) -> None:
+    """Options both the server and `credentials` take. On the subcommand they default to
+    nothing, so `--port 4110 credentials` and `credentials --port 4110` mean the same."""
+
+    def default(value: Any) -> Any:
+        return argparse.SUPPRESS if sub else value
+
+    parser.add_argument("--host", default=default(DEFAULT_HOST), help="interface to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=_port, default=default(DEFAULT_PORT), help="port (default 4010)")
+    parser.add_argument("--fixtures", type=Path, default=default(DEFAULT_FIXTURES_DIR), metavar="DIR",
                         help="fixture directory (default: the built-in fixtures)")
-    parser.add_argument("--spec", type=Path, default=DEFAULT_SPEC_PATH, metavar="FILE",
+    parser.add_argument("--spec", type=Path, default=default(DEFAULT_SPEC_PATH), metavar="FILE",
                         help="OpenAPI file (default: the packaged openapi.yaml)")
-    parser.add_argument("--cache-dir", type=Path, default=default_directory(), metavar="DIR",
+    parser.add_argument("--cache-dir", type=Path, default=default(default_directory()), metavar="DIR",
                         help="keep large backup fixture files (1 MiB and more) parsed and checked here, "
-                             "keyed by their content (default: %(default)s)")
-    parser.add_argument("--no-cache", action="store_true", help="parse the fixture files at every start")
+                             "keyed by their content (default: ~/.cache/labii-backup-mock)")
+    parser.add_argument("--no-cache", action="store_true", default=default(False),
+                        help="parse the fixture files at every start")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,18 +60,16 @@ def build_parser() -> argparse.ArgumentParser:
     _common(parser)
     parser.add_argument("--cors-origin", action="append", metavar="ORIGIN", dest="cors_origins",
                         help="allow this browser origin (repeatable); default: any origin")
-    parser.add_argument("--header-timeout", type=lambda text: _bounded(text, parse_duration, MAX_HEADER_TIMEOUT), default=DEFAULT_HEADER_TIMEOUT, metavar="TIME",
-                        help="close a connection that has not sent a whole request head within this "
-                             "(default 10s; 0s: never)")
+    _limits(parser)
     _frontend(parser)
     sub = parser.add_subparsers(dest="command")
     credentials = sub.add_parser("credentials", help="print the demo credentials of the fixtures")
-    _common(credentials)
+    _common(credentials, sub=True)
     credentials.add_argument("--json", action="store_true", help="one JSON object, for scripts")
     return parser
 
 
-def _bounded(text: str, parse: "Callable[[str], Any]", limit: float = MAX_DELAY) -> Any:
+def _bounded(text: str, parse: Callable[[str], Any], limit: float = MAX_DELAY) -> Any:
     try:
         value = parse(text)
     except ValueError as exc:
@@ -60,7 +79,42 @@ def _bounded(text: str, parse: "Callable[[str], Any]", limit: float = MAX_DELAY)
     return value
 
 
-def _count(low: int, high: int) -> "Callable[[str], int]":
+_SIZE_UNITS = {"": 1, "b": 1, "kib": 1024, "kb": 1000, "mib": 1024**2, "mb": 1000**2, "gib": 1024**3, "gb": 1000**3}
+
+
+def _size(low: int, high: int) -> Callable[[str], int]:
+    """A byte size: `32768`, `32KiB`, `8MiB` (KB and MB are powers of 1000)."""
+    def parse(text: str) -> int:
+        number = text.strip().rstrip("BbIiKkMmGg")
+        unit = text.strip()[len(number):].lower()
+        if not number.isdigit() or unit not in _SIZE_UNITS or not low <= int(number) * _SIZE_UNITS[unit] <= high:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a size from {low:,} to {high:,} bytes "
+                                             "(e.g. 32KiB, 8MiB)")
+        return int(number) * _SIZE_UNITS[unit]
+
+    return parse
+
+
+def _limits(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("limits on what a client may send (see the README)")
+    group.add_argument("--header-timeout", type=lambda text: _bounded(text, parse_duration, MAX_HEADER_TIMEOUT),
+                       default=DEFAULT_HEADER_TIMEOUT, metavar="TIME",
+                       help="close a connection that has not sent a whole request head within this "
+                            "(default 10s; 0s: never)")
+    group.add_argument("--body-timeout", type=lambda text: _bounded(text, parse_duration, MAX_HEADER_TIMEOUT),
+                       default=DEFAULT_BODY_TIMEOUT, metavar="TIME",
+                       help="answer 408 to a request whose body is not all there within this after its head "
+                            "(default 30s; 0s: never)")
+    group.add_argument("--max-head-size", type=_size(1024, 16 * 1024**2), default=DEFAULT_MAX_HEAD_BYTES,
+                       metavar="SIZE", help="answer 431 to a larger request head (default 32KiB)")
+    group.add_argument("--max-headers", type=_count(1, 10_000), default=DEFAULT_MAX_HEADERS, metavar="N",
+                       help="answer 431 to a request with more header fields (default %(default)s)")
+    group.add_argument("--allowed-hosts", metavar="HOSTS",
+                       help="Django's ALLOWED_HOSTS, comma-separated (`.example.com` takes its subdomains): "
+                            "other Host headers get 400 (default: any)")
+
+
+def _count(low: int, high: int) -> Callable[[str], int]:
     def parse(text: str) -> int:
         if not text.isdigit() or not low <= int(text) <= high:
             raise argparse.ArgumentTypeError(f"{text!r} is not a whole number from {low} to {high}")
@@ -85,6 +139,8 @@ def _frontend(parser: argparse.ArgumentParser) -> None:
                        help="keep created backups across restarts in this JSON file")
     group.add_argument("--journal-size", type=_count(0, 1_000_000), default=1000, metavar="N",
                        help="requests kept for GET /__mock/requests (default %(default)s; 0: off)")
+    group.add_argument("--journal-bytes", type=_size(64 * 1024, 1024**3), default=8 * 1024**2, metavar="SIZE",
+                       help="...and at most this much of them (default 8MiB; long values are cut)")
     group.add_argument("--quiet", action="store_true", help="no log line per request")
     group.add_argument("--no-watch", action="store_true", help="do not reload fixture files when they change")
     group.add_argument("--control-from-anywhere", action="store_true",
@@ -104,16 +160,21 @@ def settings_from(args: argparse.Namespace) -> Settings:
         latency=args.latency,
         create_delay=args.create_delay,
         journal_size=args.journal_size,
+        journal_bytes=args.journal_bytes,
         access_log=not args.quiet,
         watch_fixtures=not args.no_watch,
         state_path=args.state_path,
         control_from_anywhere=args.control_from_anywhere,
         fixture_cache_dir=None if args.no_cache else args.cache_dir,
         header_timeout=args.header_timeout,
+        body_timeout=args.body_timeout,
+        max_head_bytes=args.max_head_size,
+        max_headers=args.max_headers,
+        allowed_hosts=tuple(host.strip() for host in (args.allowed_hosts or "*").split(",") if host.strip()) or ("*",),
     )
 
 
-def demo_credentials(settings: Settings, fixtures: FixtureSet) -> dict[str, str | None]:
+def demo_credentials(settings: Settings, fixtures: FixtureSet, prefix: str) -> dict[str, str | None]:
     """The fixtures' demo organizations and their users' tokens (None where a fixture lacks one)."""
 
     def org(tag: str) -> str | None:
@@ -126,7 +187,7 @@ def demo_credentials(settings: Settings, fixtures: FixtureSet) -> dict[str, str 
 
     primary, foreign, empty = org("primary"), org("foreign"), org("empty")
     return {
-        "base_url": settings.base_url,
+        "base_url": settings.api_url(prefix),
         "org_sid": primary,
         "admin_token": token(primary, ADMIN),
         "member_token": token(primary, MEMBER),
@@ -137,11 +198,20 @@ def demo_credentials(settings: Settings, fixtures: FixtureSet) -> dict[str, str 
     }
 
 
-def banner(settings: Settings, spec: Spec, credentials: dict[str, str | None]) -> str:
-    root = settings.base_url.removesuffix("/v1")
-    lines = [f"Labii Backup API mock on {settings.base_url}  (also without /v1: {root})", "", "Routes:"]
-    for operation in spec.operations.values():
-        lines.append(f"  {operation.method:<6} [/v1]{operation.path}  ({operation.operation_id})")
+def banner(settings: Settings, model: ApiModel, credentials: dict[str, str | None]) -> str:
+    root = settings.root_url
+    prefixes = [prefix for prefix in model.prefixes if prefix]
+    also = f"  (also under {root}{', '.join(prefixes[1:])} and at the root)" if len(prefixes) > 1 else (
+        f"  (also at the root: {root})" if prefixes else "")
+    lines = [f"Labii Backup API mock on {settings.api_url(model.api_prefix)}{also}", "", "Routes:"]
+    shown_prefix = f"[{model.api_prefix}]" if model.api_prefix else ""
+    for operation in model.operations.values():
+        how = f"x-role {operation.role}" if operation.role else "from its examples"
+        lines.append(f"  {operation.method:<6} {shown_prefix}{operation.path}  ({operation.operation_id}, {how})")
+    examples_only = [operation.operation_id for operation in model.examples_only]
+    if examples_only:
+        lines.append(f"  answered from their documented examples only (no x-role): {', '.join(examples_only)}")
+    lines += [f"  warning: {warning}" for warning in model.warnings]
     lines.append("  POST   /__mock/reset  (restore the fixtures)")
     lines.append("  GET    /__mock/requests  (request journal, newest first; DELETE clears it)")
     lines += ["", f"Documentation: {root}/docs  (spec: {root}/openapi.yaml, {root}/openapi.json)"]
@@ -179,11 +249,12 @@ def uvicorn_config(app: Any, settings: Settings) -> Any:
     line for every request even when its level hides it)."""
     import uvicorn
 
-    from .protocol import protocol_class
+    from mockserver.protocol import protocol_class
 
     return uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning",
                           proxy_headers=False, server_header=False, access_log=False,
-                          http=protocol_class(settings.header_timeout))
+                          http=protocol_class(settings.header_timeout, settings.body_timeout,
+                                              settings.max_head_bytes, settings.max_headers))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -191,8 +262,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = settings_from(args)
     try:
         if args.command == "credentials":
-            spec = Spec.load(settings.spec_path)
-            credentials = demo_credentials(settings, load_fixtures(settings.fixtures_dir, spec, settings.fixture_cache()))
+            from mockserver.app import load_world
+
+            model, _, fixtures = load_world(settings)
+            credentials = demo_credentials(settings, fixtures, model.api_prefix)
             if args.json:
                 print(json.dumps(credentials))
             else:
@@ -210,11 +283,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 def serve(settings: Settings) -> int:
     import uvicorn
 
-    from .app import create_app
+    from mockserver.app import create_app
 
     app = create_app(settings)
     state = app.state.mock
-    print(banner(settings, state.spec, demo_credentials(settings, state.fixtures)), flush=True)
+    model = state.model
+    print(banner(settings, model, demo_credentials(settings, state.fixtures, model.api_prefix)), flush=True)
     print(features(settings, state.dynamic_seed, state.restored), flush=True)
     uvicorn.Server(uvicorn_config(app, settings)).run()
     return 0

@@ -5,15 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .fixture_cache import FixtureCache
-from .fixtures import DEFAULT_FIXTURES_DIR
-from .spec import DEFAULT_SPEC_PATH
+from mockserver.data.fixture_cache import FixtureCache
+from mockserver.data.fixtures import DEFAULT_FIXTURES_DIR
+from mockserver.protocol import (
+    DEFAULT_BODY_TIMEOUT,
+    DEFAULT_HEADER_TIMEOUT,
+    DEFAULT_MAX_HEAD_BYTES,
+    DEFAULT_MAX_HEADERS,
+)
+from mockserver.spec.document import DEFAULT_SPEC_PATH
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4010
-DEFAULT_HEADER_TIMEOUT = 10.0  # seconds for a request's headers (see protocol.py)
 MAX_HEADER_TIMEOUT = 3600.0
-API_PREFIXES = ("", "/v1")  # served at the root and under the production base path
 
 
 @dataclass(frozen=True)
@@ -30,17 +34,26 @@ class Settings:
     latency: tuple[float, float] | None = None  # seconds, (low, high) of a uniform draw
     create_delay: float = 0.0  # seconds before a created backup shows in the list
     journal_size: int = 1000  # requests kept by GET /__mock/requests; 0 turns the journal off
+    journal_bytes: int = 8 * 1024 * 1024  # ...and at most this many bytes of them
     access_log: bool = False  # one line per request on stdout (the CLI turns it on)
     watch_fixtures: bool = False  # reload the fixture files when they change (the CLI turns it on)
     state_path: Path | None = None  # persist created backups in this JSON file
     control_from_anywhere: bool = False  # /__mock/* answer non-loopback clients too
     fixture_cache_dir: Path | None = None  # keep large backup files parsed here (the CLI turns it on)
     header_timeout: float = DEFAULT_HEADER_TIMEOUT  # close a connection whose headers take longer; 0: never
+    body_timeout: float = DEFAULT_BODY_TIMEOUT  # 408 for a body that takes longer once its head is in; 0: never
+    max_head_bytes: int = DEFAULT_MAX_HEAD_BYTES  # 431 for a larger request head...
+    max_headers: int = DEFAULT_MAX_HEADERS  # ...or one with more fields
+    allowed_hosts: tuple[str, ...] = ("*",)  # Django's ALLOWED_HOSTS: others get 400
 
     def fixture_cache(self) -> FixtureCache | None:
         return FixtureCache(self.fixture_cache_dir) if self.fixture_cache_dir else None
 
     @property
-    def base_url(self) -> str:
+    def root_url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}/v1"
+        return f"http://{host}:{self.port}"
+
+    def api_url(self, prefix: str) -> str:
+        """Where the API is served under `prefix` (the spec's first server path, `/v1`)."""
+        return self.root_url + prefix

@@ -71,7 +71,7 @@ def client(app) -> Iterator[TestClient]:
 @pytest.fixture
 def creds(app) -> dict[str, str]:
     state = app.state.mock
-    return demo_credentials(state.settings, state.fixtures)
+    return demo_credentials(state.settings, state.fixtures, state.model.api_prefix)
 
 
 @pytest.fixture(scope="module")

@@ -46,6 +46,21 @@ def operation(operation_id: str) -> tuple[str, str, dict[str, Any]]:
     raise KeyError(operation_id)
 
 
+def response_examples(operation_id: str, status: str) -> dict[str, Any]:
+    """example name -> value of one documented answer (in the spec's order)."""
+    media = operation(operation_id)[2]["responses"][status].get("content", {}).get("application/json", {})
+    return {name: example["value"] for name, example in media.get("examples", {}).items()}
+
+
+def without_sids(value: Any) -> Any:
+    """An example or answer with every backup's sid blanked (the mock puts real sids in examples)."""
+    if isinstance(value, dict):
+        return {key: ("<sid>" if key == "sid" else without_sids(item)) for key, item in value.items()}
+    if isinstance(value, list):
+        return [without_sids(item) for item in value]
+    return value
+
+
 def validate_schema(schema: dict[str, Any], value: Any) -> None:
     OAS31Validator(schema, format_checker=OAS31Validator.FORMAT_CHECKER).validate(value)
 

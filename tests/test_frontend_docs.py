@@ -9,7 +9,7 @@ import pytest
 import yaml
 from openapi_spec_validator import validate
 
-from mockserver.docs import STATIC_DIR, SWAGGER_UI_VERSION
+from mockserver.frontend.docs import STATIC_DIR, SWAGGER_UI_VERSION
 from tests.frontend_server import running
 from tests.spec_validation import spec_document
 
@@ -49,8 +49,18 @@ def test_the_vendored_swagger_ui_is_complete():
 def test_served_spec_points_at_the_running_mock(mock):
     served = mock.request("GET", "/openapi.json").json()
     original = spec_document()
-    assert {key: value for key, value in served.items() if key != "servers"} == \
-        {key: value for key, value in original.items() if key != "servers"}
+    assert {key: value for key, value in served.items() if key not in ("servers", "components", "paths")} == \
+        {key: value for key, value in original.items() if key not in ("servers", "components", "paths")}
+    # "Try it out" names a real organization and a real backup: the fixtures' sids come first
+    parameters = served["components"]["parameters"]
+    assert next(iter(parameters["OrganizationSid"]["examples"].values()))["value"] == mock.creds["org_sid"]
+    detail = served["paths"]["/organizations/backup/detail/{sid}/"]["parameters"][0]
+    backup_sid = next(iter(detail["examples"].values()))["value"]
+    answer = mock.request("GET", f"/v1/organizations/backup/detail/{backup_sid}/", mock.admin())
+    assert answer.status_code == 200 and answer.json()["sid"] == backup_sid
+    for name in ("OrganizationSid",):  # the documented examples stay, after the real one
+        assert set(original["components"]["parameters"][name]["examples"]) < set(parameters[name]["examples"])
+    assert served["components"]["schemas"] == original["components"]["schemas"]
     assert served["servers"][0]["url"] == mock.url + "/v1"
     urls = [server["url"] for server in served["servers"]]
     assert "https://api.labii.com/v1" in urls and "http://127.0.0.1:4010/v1" not in urls

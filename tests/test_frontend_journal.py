@@ -15,11 +15,14 @@ import httpx
 import pytest
 
 from mockserver.app import create_app
-from mockserver.control import check_no_shadowing, is_loopback
+from mockserver.control.guard import is_loopback
+from mockserver.control.routes import check_no_shadowing
 from mockserver.exceptions import SpecError
-from mockserver.journal import AccessLog, redact_header, redact_query
+from mockserver.control.journal import AccessLog
+from mockserver.control.redaction import Redactor
 from mockserver.settings import Settings
-from mockserver.spec import Spec
+from mockserver.spec import load_model
+from mockserver.spec.document import Spec
 from tests.frontend_server import free_port, running
 from tests.urls import detail_url, list_url
 
@@ -91,12 +94,22 @@ def test_journal_off():
 
 
 def test_redaction_helpers():
-    assert redact_header(b"authorization", b"Token abc") == "Token <redacted>"
-    assert redact_header(b"authorization", b"abc") == "<redacted>"
-    assert redact_header(b"cookie", b"a=b") == "<redacted>"
-    assert redact_header(b"accept", b"*/*") == "*/*"
-    assert redact_query(b"page=2&api_key=k&Token=t") == "page=2&api_key=%3Credacted%3E&Token=%3Credacted%3E"
-    assert redact_query(b"page=2&page_size=3") == "page=2&page_size=3"
+    redact = Redactor(["s3cr3tT0ken"])
+    assert redact.header("Authorization", "Token abc") == "Token <redacted>"
+    assert redact.header("authorization", "abc") == "<redacted>"
+    assert redact.header("authorization", "abc Token") == "<redacted>"  # any arrangement
+    assert redact.header("cookie", "a=b") == "<redacted>"
+    assert redact.header("X-Auth-Token", "abc") == "<redacted>"
+    assert redact.header("x-session-id", "abc") == "<redacted>"
+    assert redact.header("accept", "*/*") == "*/*"
+    assert redact.header("referer", "http://app.local/page?token=abc&x=1") == "http://app.local/page?<redacted>"
+    assert redact.header("origin", "http://user:pw@app.local") == "http://app.local"
+    assert redact.header("x-trace", "id s3cr3tT0ken") == "id <redacted>"  # a known token anywhere
+    assert redact.query("page=2&api_key=k&Token=t") == "page=2&api_key=%3Credacted%3E&Token=%3Credacted%3E"
+    assert redact.query("page=2&token%20=t&auth_token=u&api_token=v") == \
+        "page=2&token+=%3Credacted%3E&auth_token=%3Credacted%3E&api_token=%3Credacted%3E"
+    assert redact.query("q=s3cr3tT0ken") == "q=%3Credacted%3E"
+    assert redact.query("page=2&page_size=3") == "page=2&page_size=3"
 
 
 def test_log_line_is_concise_coloured_only_when_asked_and_without_tokens():
@@ -142,7 +155,7 @@ def test_console_prints_one_line_per_request(tmp_path):
 def control_call(app, client_host: str, method: str, path: str) -> httpx.Response:
     async def go() -> httpx.Response:
         transport = httpx.ASGITransport(app=app, client=(client_host, 50000))
-        async with httpx.AsyncClient(transport=transport, base_url="http://mock") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost:4010") as client:
             return await client.request(method, path)
 
     return asyncio.run(go())
@@ -187,10 +200,11 @@ def test_is_loopback():
 
 def test_no_api_path_may_shadow_the_mock_own_paths():
     spec = Spec.load()
-    check_no_shadowing(spec, ("", "/v1"))
+    check_no_shadowing(load_model(spec))
     document = {**spec.document, "paths": {**spec.document["paths"], "/__mock/reset": {"post": {"operationId": "evil", "responses": {}}}}}
     with pytest.raises(SpecError, match="would hide the mock's /__mock"):
-        check_no_shadowing(Spec(document), ("", "/v1"))
+        check_no_shadowing(load_model(Spec(document)))
     document["paths"] = {"/docs": {"get": {"operationId": "docs", "responses": {}}}}
+    document["servers"] = []
     with pytest.raises(SpecError, match="/docs"):
-        check_no_shadowing(Spec(document), ("",))
+        check_no_shadowing(load_model(Spec(document)))

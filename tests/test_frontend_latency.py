@@ -13,7 +13,7 @@ import time
 import pytest
 
 from mockserver.cli import build_parser, settings_from
-from mockserver.latency import MAX_DELAY, Latency, bounded, format_duration, parse_duration, parse_range
+from mockserver.frontend.latency import MAX_DELAY, Latency, bounded, format_duration, parse_duration, parse_range
 from mockserver.settings import Settings
 from tests.frontend_server import Observed, running
 from tests.sizes import assert_grew_a_little

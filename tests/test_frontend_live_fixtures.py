@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
+import sqlite3
 import shutil
 import time
 from pathlib import Path
 
 import pytest
+from starlette.testclient import TestClient
 
 from mockserver.app import create_app
-from mockserver.exceptions import StateError
-from mockserver.fixtures import DEFAULT_FIXTURES_DIR
+from mockserver.cli import demo_credentials
+from mockserver.exceptions import FixtureError, StateError
+from mockserver.data.fixtures import DEFAULT_FIXTURES_DIR
 from mockserver.settings import Settings
 from tests.frontend_server import running
 from tests.urls import detail_url, list_url
@@ -104,20 +109,26 @@ def test_editing_a_fixture_reloads_it_and_a_bad_edit_keeps_the_previous(fixtures
 
 
 def saved(path: Path) -> list[dict]:
-    document = json.loads(path.read_text())
-    assert document["format"] == "labii-backup-mock/state" and document["version"] == 1
-    return document["backups"]
+    """The state database's backups, read as any SQLite tool would, oldest first per organization."""
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        rows = db.execute("SELECT organization, record FROM backups ORDER BY organization, pos").fetchall()
+    return [{"organization": organization, **json.loads(record)} for organization, record in rows]
+
+
+GOOD = {"organization": "ehkn0a40x1glqvAFKP", "sid": "keep0a40xAbCdEfGhIj", "name": "20261125031600.gz",
+        "description": "Data backup on 20261125031600", "database_size": "50.1 MB",
+        "date_created": "2026-11-25T03:16:41.000000Z", "change_permission": False}
 
 
 def test_state_file_keeps_created_backups_across_restarts(tmp_path: Path):
-    state = tmp_path / "state.json"
+    state = tmp_path / "state.db"
     with running(Settings(state_path=state)) as mock:
         org = mock.creds["org_sid"]
         count = mock.request("GET", list_url(org), mock.admin()).json()["count"]
         created = [mock.request("POST", list_url(org, "detail"), mock.admin()).json() for _ in range(2)]
-        assert [entry["sid"] for entry in saved(state)] == [backup["sid"] for backup in created]
+        assert [entry["sid"] for entry in saved(state)] == [backup["sid"] for backup in created]  # while running
         assert saved(state)[0] == {"organization": org, **created[0]}
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["state.json"]  # no temporary file left
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["state.db"]  # no log or temporary file left
 
     with running(Settings(state_path=state)) as mock:
         assert mock.app.state.mock.restored == 2
@@ -128,22 +139,45 @@ def test_state_file_keeps_created_backups_across_restarts(tmp_path: Path):
         assert saved(state) == []
 
 
-def test_state_entries_of_unknown_organizations_are_dropped_with_a_warning(tmp_path: Path, capsys):
+def test_an_old_json_state_file_is_moved_into_the_database(tmp_path: Path, capsys):
     state = tmp_path / "state.json"
-    good = {"organization": "ehkn0a40x1glqvAFKP", "sid": "keep0a40xAbCdEfGhIj", "name": "20261125031600.gz",
-            "description": "Data backup on 20261125031600", "database_size": "50.1 MB",
-            "date_created": "2026-11-25T03:16:41.000000Z", "change_permission": False}
-    gone = {**good, "organization": "gone0a40x1glqvAFKP", "sid": "gone0a40xAbCdEfGhIj"}
-    state.write_text(json.dumps({"format": "labii-backup-mock/state", "version": 1, "backups": [good, gone]}))
+    older = {**GOOD, "sid": "oldr0a40xAbCdEfGhIj", "name": "20261124031600.gz",
+             "description": "Data backup on 20261124031600", "date_created": "2026-11-24T03:16:41Z"}
+    state.write_text(json.dumps({"format": "labii-backup-mock/state", "version": 1, "backups": [GOOD, older]}))
     app = create_app(Settings(state_path=state))
-    assert app.state.mock.restored == 1
-    assert app.state.mock.store.get("keep0a40xAbCdEfGhIj") is not None
-    assert "entry 2 (sid 'gone0a40xAbCdEfGhIj') dropped" in capsys.readouterr().err
-    assert [entry["sid"] for entry in saved(state)] == ["keep0a40xAbCdEfGhIj"]
+    assert app.state.mock.restored == 2
+    assert "2 backup(s) moved from the old JSON state file" in capsys.readouterr().err
+    assert [entry["sid"] for entry in saved(state)] == ["oldr0a40xAbCdEfGhIj", "keep0a40xAbCdEfGhIj"]  # date order
+    assert json.loads((tmp_path / "state.json.json-migrated").read_text())["backups"][0] == GOOD
+    store = app.state.mock.store
+    assert [entry.backup.sid for entry in store.slice("ehkn0a40x1glqvAFKP", 0, 2)] == [
+        "keep0a40xAbCdEfGhIj", "oldr0a40xAbCdEfGhIj"]
+
+
+def test_backups_of_organizations_the_fixtures_lack_are_kept_not_served(tmp_path: Path, capsys):
+    state = tmp_path / "state.db"
+    gone = {**GOOD, "organization": "gone0a40x1glqvAFKP", "sid": "gone0a40xAbCdEfGhIj"}
+    (tmp_path / "old.json").write_text(json.dumps({"format": "labii-backup-mock/state", "backups": [GOOD, gone]}))
+    (tmp_path / "old.json").rename(state)
+    with running(Settings(state_path=state)) as mock:
+        assert "1 created backup(s) of organization 'gone0a40x1glqvAFKP'" in capsys.readouterr().err
+        assert mock.request("GET", detail_url("keep0a40xAbCdEfGhIj"), mock.admin()).status_code == 200
+        assert mock.request("GET", detail_url("gone0a40xAbCdEfGhIj"), mock.admin()).status_code == 406
+    assert {entry["sid"] for entry in saved(state)} == {"keep0a40xAbCdEfGhIj", "gone0a40xAbCdEfGhIj"}
+
+
+def _database_with(tmp_path: Path, record: str) -> Path:
+    state = tmp_path / "state.db"
+    with running(Settings(state_path=state)) as mock:
+        mock.request("POST", list_url(mock.creds["org_sid"], "detail"), mock.admin())
+    with contextlib.closing(sqlite3.connect(state)) as db:
+        db.execute("UPDATE backups SET record = ?", (record,))
+        db.commit()
+    return state
 
 
 @pytest.mark.parametrize("content, message", [
-    ("{not json", "not valid JSON"),
+    ("{not json", "neither a state database nor a JSON state file"),
     ('{"backups": []}', "not a state file of this mock"),
     (json.dumps({"format": "labii-backup-mock/state", "backups": [{"organization": "ehkn0a40x1glqvAFKP", "sid": "x"}]}),
      "entry 1"),
@@ -156,6 +190,74 @@ def test_a_bad_state_file_stops_the_mock_with_its_name(tmp_path: Path, content: 
     assert str(state) in str(error.value)
 
 
+@pytest.mark.parametrize("record, message", [
+    ("{", "its record is not JSON"),
+    ("[1, 2]", "its record is not a JSON object"),
+    (json.dumps({**{k: v for k, v in GOOD.items() if k != "organization"}, "database_size": "9" * 400 + " TB"}),
+     "larger than a million TB"),
+    (json.dumps({**{k: v for k, v in GOOD.items() if k != "organization"}, "name": ["x"]}), "backup.name"),
+])
+def test_a_hand_edited_state_database_is_refused_in_one_line(tmp_path: Path, record: str, message: str):
+    state = _database_with(tmp_path, record)
+    with pytest.raises(StateError, match=message) as error:
+        create_app(Settings(state_path=state))
+    assert str(state) in str(error.value) and "\n" not in str(error.value)
+
+
 def test_an_unwritable_state_file_stops_the_mock(tmp_path: Path):
-    with pytest.raises(StateError, match="cannot write"):
+    with pytest.raises(StateError, match="cannot open or create the state file"):
         create_app(Settings(state_path=tmp_path / "missing-folder" / "state.json"))
+
+
+def test_the_watcher_survives_any_bad_edit_and_keeps_watching(fixtures_dir: Path, capsys):
+    users, backups = fixtures_dir / "users.yaml", fixtures_dir / "backups.yaml"
+    original_backups = backups.read_text()
+    with running(Settings(fixtures_dir=fixtures_dir, watch_fixtures=True)) as mock:
+        org, token = mock.creds["org_sid"], mock.creds["admin_token"]
+        # an unhashable organization, non-UTF-8 bytes, a YAML bomb of nesting: each refused, none fatal
+        for bad in ("backups:\n  - organization: [x]\n    sid: [y]\n", b"backups: \xff\xfe\n", "[" * 5000):
+            def write(content=bad) -> None:
+                backups.write_bytes(content if isinstance(content, bytes) else content.encode())
+
+            write()
+            eventually(lambda: "fixtures NOT reloaded" in capsys.readouterr().err, "the refusal", write)
+            assert mock.request("GET", list_url(org), mock.admin()).status_code == 200
+        backups.write_text(original_backups)
+        # the watcher still works: a new token for the admin is taken, the old one refused
+        new_token = "f" * 40
+
+        def rotate() -> None:
+            users.write_text(users.read_text().replace(token, new_token))
+
+        rotate()
+        eventually(lambda: mock.request("GET", list_url(org), {"Authorization": f"Token {new_token}"}).status_code
+                   == 200, "the new token", rotate)
+        assert mock.request("GET", list_url(org), {"Authorization": f"Token {token}"}).status_code == 401
+
+
+def test_sizes_cannot_overflow_whatever_the_newest_backup_says(fixtures_dir: Path):
+    backups = fixtures_dir / "backups.yaml"
+    backups.write_text(re.sub(r"database_size: .*", "database_size: 999999.9 TB", backups.read_text()))
+    app = create_app(Settings(fixtures_dir=fixtures_dir))
+    with TestClient(app) as client:
+        creds = demo_credentials(app.state.mock.settings, app.state.mock.fixtures, "/v1")
+        headers = {"Authorization": f"Token {creds['admin_token']}"}
+        sizes = [client.post(list_url(creds["org_sid"], "detail"), headers=headers).json()["database_size"]
+                 for _ in range(3)]
+        assert sizes == ["1000000.0 TB"] * 3  # at the cap, still a size the spec's pattern allows
+        assert client.get(list_url(creds["org_sid"]), headers=headers).status_code == 200
+
+
+def test_an_absurd_size_in_the_fixtures_is_refused_in_one_line(fixtures_dir: Path):
+    backups = fixtures_dir / "backups.yaml"
+    backups.write_text(backups.read_text().replace("database_size: 38.7 MB", "database_size: " + "9" * 320 + " TB", 1))
+    with pytest.raises(FixtureError, match=r"backups.yaml: entry 1 .*database_size: .* larger than a million TB"):
+        create_app(Settings(fixtures_dir=fixtures_dir))
+
+
+def test_leftover_temporary_files_of_an_old_state_writer_are_removed(tmp_path: Path):
+    state = tmp_path / "state.json"
+    leftover = tmp_path / ".state.json.abc123.tmp"
+    leftover.write_text("{partial")
+    create_app(Settings(state_path=state))
+    assert not leftover.exists()

@@ -34,9 +34,10 @@ import pytest
 import yaml
 
 from mockserver.cli import demo_credentials
-from mockserver.fixtures import load_fixtures
+from mockserver.data.fixtures import load_fixtures
 from mockserver.settings import Settings
-from mockserver.spec import Spec
+from mockserver.data.records import shape_of
+from mockserver.spec.document import Spec
 from tests.hardening_cases import CASES, Case
 from tests.spec_validation import assert_conforms, operation
 
@@ -97,7 +98,7 @@ def _run_mock(tmp_path_factory: pytest.TempPathFactory, *options: str) -> Iterat
             start_new_session=True, env={**os.environ, "NO_COLOR": "1", "PYTHONUNBUFFERED": "1"},
         )
     settings = Settings(port=port)
-    creds = demo_credentials(settings, load_fixtures(settings.fixtures_dir, Spec.load()))
+    creds = demo_credentials(settings, load_fixtures(settings.fixtures_dir, shape_of(Spec.load())), "/v1")
     server = Mock(port, process, log, creds)
     deadline = time.monotonic() + 20
     while True:
@@ -262,10 +263,10 @@ def test_the_case_table_is_sound() -> None:
 def test_connection_stays_usable_after_errors(mock: Mock) -> None:
     """Keep-alive: a 404, a 405 and a 401 on one connection, then a 200 on the same one."""
     requests = [
-        b"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n",
-        b"DELETE /v1/organizations/backup/detail/x/ HTTP/1.1\r\nHost: x\r\n\r\n",
-        b"GET /v1/organizations/backup/detail/x/ HTTP/1.1\r\nHost: x\r\nAuthorization: Token nope\r\n\r\n",
-        fill(mock, b"GET /v1/organizations/backup/detail/{sid}/ HTTP/1.1\r\nHost: x\r\nAuthorization: Token {admin}"
+        b"GET /nope HTTP/1.1\r\nHost: localhost\r\n\r\n",
+        b"DELETE /v1/organizations/backup/detail/x/ HTTP/1.1\r\nHost: localhost\r\n\r\n",
+        b"GET /v1/organizations/backup/detail/x/ HTTP/1.1\r\nHost: localhost\r\nAuthorization: Token nope\r\n\r\n",
+        fill(mock, b"GET /v1/organizations/backup/detail/{sid}/ HTTP/1.1\r\nHost: localhost\r\nAuthorization: Token {admin}"
                    b"\r\n\r\n"),
     ]
     statuses = []
@@ -319,7 +320,7 @@ def test_a_connection_that_never_sends_a_request_is_closed(impatient_mock: Mock)
 def test_headers_trickled_forever_are_cut_off(impatient_mock: Mock) -> None:
     """Slowloris: a header line every 100 ms keeps bytes coming but never ends the head."""
     with socket.create_connection(("127.0.0.1", impatient_mock.port)) as sock:
-        sock.sendall(b"GET /__mock/requests HTTP/1.1\r\nHost: x\r\n")
+        sock.sendall(b"GET /__mock/requests HTTP/1.1\r\nHost: localhost\r\n")
         deadline = time.monotonic() + TIMEOUT
         closed = False
         while time.monotonic() < deadline and not closed:
@@ -335,7 +336,7 @@ def test_headers_trickled_forever_are_cut_off(impatient_mock: Mock) -> None:
 
 def test_the_deadline_applies_to_each_request_on_a_kept_alive_connection(impatient_mock: Mock) -> None:
     with socket.create_connection(("127.0.0.1", impatient_mock.port)) as sock:
-        sock.sendall(b"GET /__mock/requests?limit=0 HTTP/1.1\r\nHost: x\r\n\r\n")
+        sock.sendall(b"GET /__mock/requests?limit=0 HTTP/1.1\r\nHost: localhost\r\n\r\n")
         assert _answer(sock) == 200
         sock.sendall(b"GET /__mock/requests?limit=0 HTTP/1.1\r\n")  # the next head, never finished
         assert _closed_without_answer(sock)
@@ -345,10 +346,10 @@ def test_a_slow_head_that_finishes_in_time_is_answered(impatient_mock: Mock) -> 
     with socket.create_connection(("127.0.0.1", impatient_mock.port)) as sock:
         sock.sendall(b"GET /__mock/requests?limit=0 HTTP/1.1\r\n")
         time.sleep(0.2)
-        sock.sendall(b"Host: x\r\n\r\n")
+        sock.sendall(b"Host: localhost\r\n\r\n")
         assert _answer(sock) == 200
         time.sleep(0.7)  # idle between requests past the header deadline: keep-alive's business (5 s)
-        sock.sendall(b"GET /__mock/requests?limit=0 HTTP/1.1\r\nHost: x\r\n\r\n")
+        sock.sendall(b"GET /__mock/requests?limit=0 HTTP/1.1\r\nHost: localhost\r\n\r\n")
         assert _answer(sock) == 200
 
 
@@ -357,7 +358,7 @@ def test_many_stalled_connections_do_not_block_others_and_are_all_released(impat
     try:
         for sock in stalled:
             sock.sendall(b"GET / HTTP/1.1\r\n")
-        assert send(impatient_mock, b"GET /__mock/requests?limit=0 HTTP/1.1\r\nHost: x").status == 200
+        assert send(impatient_mock, b"GET /__mock/requests?limit=0 HTTP/1.1\r\nHost: localhost").status == 200
         assert all(_closed_without_answer(sock) for sock in stalled)
     finally:
         for sock in stalled:
@@ -519,16 +520,16 @@ def test_tokens_never_appear_in_the_output_or_the_journal(mock: Mock) -> None:
     org = mock.creds["org_sid"]
     path = f"/v1/organizations/backup/list/organization/{org}/list/"
     heads = [
-        f"GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Token {secret}",
-        f"GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {secret}",
-        f"GET {path} HTTP/1.1\r\nHost: x\r\ntoken: {secret}",
+        f"GET {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Token {secret}",
+        f"GET {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {secret}",
+        f"GET {path} HTTP/1.1\r\nHost: localhost\r\ntoken: {secret}",
         f"GET {path}?token={secret}&api_key={secret} HTTP/1.1\r\nHost: x",
-        f"GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Token {secret} {secret}",
-        f"GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: {secret}",
-        f"GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Token {admin}",
-        f"GET {path} HTTP/1.1\r\nHost: x\r\ntoken: {admin}",
-        f"POST {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {admin}\r\nContent-Length: 0",
-        f"GET /v1/organizations/backup/detail/nope/ HTTP/1.1\r\nHost: x\r\nAuthorization: Token {admin}",
+        f"GET {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Token {secret} {secret}",
+        f"GET {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: {secret}",
+        f"GET {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Token {admin}",
+        f"GET {path} HTTP/1.1\r\nHost: localhost\r\ntoken: {admin}",
+        f"POST {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {admin}\r\nContent-Length: 0",
+        f"GET /v1/organizations/backup/detail/nope/ HTTP/1.1\r\nHost: localhost\r\nAuthorization: Token {admin}",
     ]
     logged_before = _logged(mock.output(), "/organizations/backup/")
     statuses = [send(mock, head.encode()).status for head in heads]

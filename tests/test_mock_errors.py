@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import yaml
+from starlette.testclient import TestClient
 
 from mockserver.app import create_app
 from mockserver.exceptions import SpecError
@@ -206,16 +207,31 @@ def test_missing_trailing_slash_redirects(client, creds):
     assert followed.json()["page_number"] == 2
 
 
-@pytest.mark.parametrize("damage", ["drop the example", "an example value that is not an object"])
-def test_a_spec_without_an_error_message_the_mock_needs_is_refused_at_start(tmp_path, damage):
-    """The error texts come from the spec's named examples: a missing one stops the mock, naming it."""
+def _spec_with_invalid_token_example(tmp_path, example):
+    """A copy of openapi.yaml whose `invalidToken` example is `example` (None: no such example)."""
     document = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
     examples = document["components"]["responses"]["NotAuthenticated"]["content"]["application/json"]["examples"]
-    if damage == "drop the example":
+    if example is None:
         del examples["invalidToken"]
     else:
-        examples["invalidToken"] = {"value": "Invalid token."}
+        examples["invalidToken"] = example
     spec = tmp_path / "openapi.yaml"
     spec.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    return spec
+
+
+@pytest.mark.parametrize("example, served", [
+    ({"value": {"detail": "This token is unknown here."}}, "This token is unknown here."),  # the spec's text
+    (None, "Invalid token."),  # no such example: DRF's own text
+])
+def test_error_texts_come_from_the_spec_examples(tmp_path, creds, example, served):
+    app = create_app(Settings(spec_path=_spec_with_invalid_token_example(tmp_path, example)))
+    with TestClient(app) as client:
+        response = client.get(list_url(creds["org_sid"]), headers=token("nope"))
+    assert (response.status_code, response.json()) == (401, {"detail": served})
+    assert response.headers["WWW-Authenticate"] == "Token"
+
+
+def test_an_error_example_that_is_not_an_error_body_stops_the_mock(tmp_path):
     with pytest.raises(SpecError, match="invalidToken"):
-        create_app(Settings(spec_path=spec))
+        create_app(Settings(spec_path=_spec_with_invalid_token_example(tmp_path, {"value": "Invalid token."})))

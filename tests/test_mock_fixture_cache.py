@@ -1,5 +1,9 @@
-"""The fixture cache: a hit gives exactly what parsing and checking the file gives, and the
-cache can be damaged, outdated or unwritable without the mock ever serving wrong data."""
+"""Large backup files: parsed and checked in a child process, kept as rows in the fixture cache.
+
+A hit gives exactly what parsing and checking the file gives; the cache can be damaged,
+outdated or unwritable without the mock ever serving wrong data; YAML cut into pieces parses
+as the whole file does; a JSON file is read as JSON.
+"""
 
 from __future__ import annotations
 
@@ -9,22 +13,26 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
-import mockserver.fixtures as fixtures_module
+import mockserver.data.fixtures as fixtures_module
+from mockserver.data import bulk
+from mockserver.data.fixture_cache import FixtureCache, default_directory, key_of
+from mockserver.data.fixtures import DEFAULT_FIXTURES_DIR, FixtureSet, load_fixtures
+from mockserver.data.records import RecordShape, shape_of
 from mockserver.exceptions import FixtureError
-from mockserver.fixture_cache import FixtureCache, default_directory
-from mockserver.fixtures import DEFAULT_FIXTURES_DIR, load_fixtures
-from mockserver.spec import Spec
+from mockserver.spec.document import Spec
+from mockserver.store.entry import sort_key
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
-def spec() -> Spec:
-    return Spec.load()
+def shape() -> RecordShape:
+    return shape_of(Spec.load())
 
 
 @pytest.fixture
@@ -40,56 +48,69 @@ def cache(tmp_path: Path) -> FixtureCache:
 
 
 @pytest.fixture
-def parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The files the fixture loader hands to the YAML parser, in order."""
-    seen: list[str] = []
-    real = fixtures_module._read
+def children(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """The child processes the loader starts to parse a file (their command lines)."""
+    seen: list[list[str]] = []
+    real = fixtures_module.subprocess.run
 
-    def spy(path: Path, key: str, content: bytes | None = None):
-        seen.append(path.name)
-        return real(path, key, content)
+    def spy(command: list[str], **kwargs: Any) -> Any:
+        seen.append(command)
+        return real(command, **kwargs)
 
-    monkeypatch.setattr(fixtures_module, "_read", spy)
+    monkeypatch.setattr(fixtures_module.subprocess, "run", spy)
     return seen
 
 
 def entries(cache: FixtureCache) -> list[Path]:
-    return sorted(cache.directory.glob("*.json"))
+    return sorted(cache.directory.glob("*.rows"))
 
 
-def test_a_hit_gives_what_parsing_gives_and_skips_the_parser(fixture_dir, spec, cache, parses):
-    first = load_fixtures(fixture_dir, spec, cache)
-    assert parses.count("backups.yaml") == 1 and len(entries(cache)) == 1
-    second = load_fixtures(fixture_dir, spec, cache)
-    assert parses.count("backups.yaml") == 1, "the second load parsed backups.yaml again"
-    assert second.backups == first.backups == load_fixtures(fixture_dir, spec).backups
+def records(fixtures: FixtureSet, shape: RecordShape) -> list[tuple[str, dict[str, Any]]]:
+    """Every backup with its organization, in the list's order (however it was loaded)."""
+    ordered = sorted(fixtures.backups, key=lambda backup: (backup.organization, sort_key(backup)))
+    return [(backup.organization, shape.as_dict(backup)) for backup in ordered]
 
 
-def test_a_changed_file_is_parsed_again_and_its_new_content_served(fixture_dir, spec, cache, parses):
-    load_fixtures(fixture_dir, spec, cache)
+def test_a_hit_gives_what_parsing_gives_and_starts_no_child(fixture_dir, shape, cache, children):
+    first = load_fixtures(fixture_dir, shape, cache)
+    assert len(children) == 1 and len(entries(cache)) == 1 and first.presorted
+    second = load_fixtures(fixture_dir, shape, cache)
+    assert len(children) == 1, "the second load parsed backups.yaml again"
+    parsed = load_fixtures(fixture_dir, shape)  # small: parsed in process, no cache
+    assert not parsed.presorted and len(children) == 1
+    assert records(second, shape) == records(first, shape) == records(parsed, shape)
+    # rows come in the list's order: each organization's newest first
+    for organization in first.organizations:
+        own = [backup for backup in first.backups if backup.organization == organization]
+        assert own == sorted(own, key=sort_key)
+
+
+def test_a_changed_file_is_parsed_again_and_its_new_content_served(fixture_dir, shape, cache, children):
+    load_fixtures(fixture_dir, shape, cache)
     path = fixture_dir / "backups.yaml"
     document = yaml.safe_load(path.read_text())
     document["backups"][0]["database_size"] = "1.5 GB"
+    changed_sid = document["backups"][0]["sid"]
     path.write_text(yaml.safe_dump(document, sort_keys=False))
-    changed = load_fixtures(fixture_dir, spec, cache)
-    assert parses.count("backups.yaml") == 2
-    assert changed.backups[0].database_size == "1.5 GB"
-    assert len(entries(cache)) == 2
+    changed = load_fixtures(fixture_dir, shape, cache)
+    assert len(children) == 2 and len(entries(cache)) == 2
+    [backup] = [backup for backup in changed.backups if backup.sid == changed_sid]
+    assert shape.value(backup, "database_size") == "1.5 GB"
 
 
-def test_an_invalid_file_is_never_cached(fixture_dir, spec, cache):
+def test_an_invalid_file_is_never_cached(fixture_dir, shape, cache):
     path = fixture_dir / "backups.yaml"
     document = yaml.safe_load(path.read_text())
     document["backups"][3]["sid"] = "not a sid!"
     path.write_text(yaml.safe_dump(document, sort_keys=False))
     for _ in range(2):  # the second time too: refused, not served from a cache
-        with pytest.raises(FixtureError, match=r"backups.yaml: entry 4"):
-            load_fixtures(fixture_dir, spec, cache)
-    assert entries(cache) == []
+        with pytest.raises(FixtureError, match=r"backups.yaml: entry 4 \(sid 'not a sid!'\): backup.sid"):
+            load_fixtures(fixture_dir, shape, cache)
+    assert entries(cache) == [] and not list(cache.directory.glob(".*.tmp"))
 
 
-def test_checks_against_the_other_files_run_on_a_hit(fixture_dir, spec, cache, parses):
-    load_fixtures(fixture_dir, spec, cache)
+def test_checks_against_the_other_files_run_on_a_hit(fixture_dir, shape, cache):
+    load_fixtures(fixture_dir, shape, cache)
     organizations = fixture_dir / "organizations.yaml"
     document = yaml.safe_load(organizations.read_text())
     document["organizations"] = [org for org in document["organizations"] if org.get("demo") != "foreign"]
@@ -101,59 +122,71 @@ def test_checks_against_the_other_files_run_on_a_hit(fixture_dir, spec, cache, p
         user["memberships"] = [m for m in user["memberships"] if m["organization"] in kept]
     users.write_text(yaml.safe_dump(people, sort_keys=False))
     with pytest.raises(FixtureError, match=r"backups.yaml: entry \d+ .*unknown organization"):
-        load_fixtures(fixture_dir, spec, cache)
+        load_fixtures(fixture_dir, shape, cache)
 
 
 @pytest.mark.parametrize("damage", [
-    lambda text: text[: len(text) // 2],  # truncated
-    lambda text: "not json at all",
-    lambda text: json.dumps({"key": "another key", "entries": []}),
-    lambda text: text.replace('"change_permission":false', '"change_permission":true', 1),
-    lambda text: text.replace('"sid":', '"sjd":', 1),
-    lambda text: json.dumps({"key": json.loads(text)["key"], "entries": [1, 2]}),
+    lambda data: data[: len(data) // 2],  # truncated
+    lambda data: b"not rows at all",
+    lambda data: b"",
+    lambda data: json.dumps({"format": bulk.FORMAT, "key": "another key", "count": 0}).encode() + b"\n",
+    lambda data: data.replace(b"\t", b" ", 3),  # rows without their columns
+    lambda data: data + b"extra\trow\t{}\n",  # more rows than the header counts
+    lambda data: data.replace(b"\t", b"\t\xff", 1),  # not UTF-8
 ])
-def test_a_damaged_entry_is_a_miss_and_is_rewritten(fixture_dir, spec, cache, parses, damage):
-    expected = load_fixtures(fixture_dir, spec, cache).backups
+def test_a_damaged_entry_is_a_miss_and_is_rewritten(fixture_dir, shape, cache, children, damage):
+    expected = records(load_fixtures(fixture_dir, shape, cache), shape)
     [entry] = entries(cache)
-    entry.write_text(damage(entry.read_text()))
-    assert load_fixtures(fixture_dir, spec, cache).backups == expected
-    assert parses.count("backups.yaml") == 2
-    assert json.loads(entry.read_text())["key"] == entry.stem  # whole again
+    entry.write_bytes(damage(entry.read_bytes()))
+    assert records(load_fixtures(fixture_dir, shape, cache), shape) == expected
+    assert len(children) == 2
+    assert bulk.read(entry, entry.stem, shape) is not None  # whole again
 
 
-def test_an_unwritable_cache_costs_nothing_but_time(fixture_dir, spec, tmp_path, parses):
+def test_an_unwritable_cache_costs_nothing_but_time(fixture_dir, shape, tmp_path, children):
     blocked = tmp_path / "a-file"
     blocked.write_text("in the way of the cache directory")
     cache = FixtureCache(blocked / "cache", min_bytes=0)
-    assert load_fixtures(fixture_dir, spec, cache).backups == load_fixtures(fixture_dir, spec).backups
-    assert not (blocked / "cache").exists()
+    assert records(load_fixtures(fixture_dir, shape, cache), shape) == records(load_fixtures(fixture_dir, shape),
+                                                                                shape)
+    assert len(children) == 1 and not (blocked / "cache").exists()
 
 
-def test_small_files_are_not_cached_by_default(fixture_dir, spec, tmp_path):
+def test_small_files_are_parsed_in_process_and_not_cached(fixture_dir, shape, tmp_path, children):
     cache = FixtureCache(tmp_path / "cache")
     assert (fixture_dir / "backups.yaml").stat().st_size < cache.min_bytes
-    load_fixtures(fixture_dir, spec, cache)
-    assert not cache.directory.exists()
+    load_fixtures(fixture_dir, shape, cache)
+    assert not cache.directory.exists() and children == []
 
 
-def test_only_the_most_recently_used_entries_are_kept(tmp_path):
+def test_only_the_most_recently_used_entries_are_kept(tmp_path, shape):
     cache = FixtureCache(tmp_path / "cache", min_bytes=0, keep=2)
     for number in range(4):
-        cache.put(f"key{number}", [{"n": number}])
-        os.utime(cache.directory / f"key{number}.json", (number, number))
-    cache.put("key4", [{"n": 4}])
-    assert sorted(path.stem for path in cache.directory.glob("*.json")) == ["key3", "key4"]
+        written = cache.new_path()
+        assert written is not None
+        bulk.write(written, f"key{number}", [])
+        cache.keep_entry(written, f"key{number}")
+        os.utime(cache.path(f"key{number}"), (number, number))
+    written = cache.new_path()
+    assert written is not None
+    bulk.write(written, "key4", [])
+    cache.keep_entry(written, "key4")
+    assert sorted(path.stem for path in entries(cache)) == ["key3", "key4"]
     assert not list(cache.directory.glob(".*.tmp")), "a temporary file was left behind"
 
 
-def test_the_key_covers_the_content_the_schema_and_the_parser():
+def test_the_key_covers_the_content_the_schema_and_the_parser(tmp_path, monkeypatch):
     schema = {"type": "object", "properties": {"sid": {"type": "string"}}}
     other = {"type": "object", "properties": {"sid": {"type": "string", "maxLength": 5}}}
-    key = FixtureCache.key(b"backups: []", schema, "CSafeLoader")
-    assert key == FixtureCache.key(b"backups: []", dict(reversed(list(schema.items()))), "CSafeLoader")
-    assert len({key, FixtureCache.key(b"backups: [] ", schema, "CSafeLoader"),
-                FixtureCache.key(b"backups: []", other, "CSafeLoader"),
-                FixtureCache.key(b"backups: []", schema, "SafeLoader")}) == 4
+    one, two = tmp_path / "one.yaml", tmp_path / "two.yaml"
+    one.write_bytes(b"backups: []")
+    two.write_bytes(b"backups: [] ")
+    key = key_of(one, schema)
+    assert key == key_of(one, dict(reversed(list(schema.items()))))
+    different = {key, key_of(two, schema), key_of(one, other)}
+    monkeypatch.setattr(yaml, "__version__", "0.0")
+    different.add(key_of(one, schema))
+    assert len(different) == 4
 
 
 def test_the_default_directory_follows_xdg(monkeypatch, tmp_path):
@@ -163,16 +196,56 @@ def test_the_default_directory_follows_xdg(monkeypatch, tmp_path):
     assert default_directory() == Path.home() / ".cache" / "labii-backup-mock"
 
 
-def _grow(directory: Path) -> None:
-    """Make backups.yaml a little over a mebibyte: copies of the fixtures' backups under new sids."""
+def _grow(directory: Path, megabytes: float = 2.5) -> None:
+    """Make backups.yaml a few mebibytes: copies of the fixtures' backups under new sids."""
     path = directory / "backups.yaml"
     document = yaml.safe_load(path.read_text())
     originals = list(document["backups"])
     size = len(path.read_bytes())
-    for copies in range(2 * (1 << 20) // size):  # twice the bytes needed: the file has comments
+    for copies in range(int(megabytes * 2 * (1 << 20) / size)):  # twice the bytes needed: the file has comments
         document["backups"] += [{**original, "sid": f"{original['sid'][:10]}c{copies:06d}"} for original in originals]
     with path.open("w") as out:
         yaml.dump(document, out, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), sort_keys=False)
+
+
+FAST = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def test_yaml_cut_into_pieces_parses_as_the_whole_file(fixture_dir, monkeypatch):
+    monkeypatch.setattr(bulk, "MIN_PIECE_BYTES", 0)  # the fixtures' own file, cut as a large one would be
+    path = fixture_dir / "backups.yaml"
+    content = path.read_bytes()
+    pieces = bulk._pieces(content)
+    assert len(pieces) == min(os.cpu_count() or 1, 8) > 1
+    whole = yaml.load(content, Loader=FAST)["backups"]
+    assert bulk.parse(path, content) == whole
+    assert len(bulk._pieces(b"# a comment\n\nbackups:\n- {a: 1}\n- {a: 2}\n")) == len(pieces)  # items at column 0
+    for uncuttable in (b"%YAML 1.1\n---\nbackups:\n  - a\n  - b\n", b"backups: [a, b]\n",
+                       b"backups:\n  - a\n  - b\nother: 1\n", b"backups:\n  - a\n---\nbackups:\n  - b\n"):
+        assert bulk._pieces(uncuttable) == [], uncuttable
+    # an alias of an anchor in another piece: the pieces cannot be parsed alone, the whole file is
+    text = content.decode()
+    first_size = text.index("\n  database_size: ") if "\n  database_size: " in text else text.index("database_size: ")
+    anchored = text[:first_size] + text[first_size:].replace("database_size: ", "database_size: &size ", 1)
+    last = anchored.rindex("database_size: ")
+    aliased = anchored[:last] + "database_size: *size\n" + anchored[anchored.index("\n", last) + 1:]
+    assert bulk._parse_pieces(bulk._pieces(aliased.encode())) is None
+    reparsed = bulk.parse(path, aliased.encode())
+    assert reparsed == yaml.load(aliased, Loader=FAST)["backups"]
+
+
+def test_a_json_file_is_read_as_json(fixture_dir, shape, cache):
+    document = yaml.safe_load((fixture_dir / "backups.yaml").read_text())
+    expected = records(load_fixtures(fixture_dir, shape), shape)
+    (fixture_dir / "backups.yaml").write_text(json.dumps(document))  # JSON is YAML: a JSON-formatted backups.yaml
+    assert records(load_fixtures(fixture_dir, shape), shape) == expected
+    assert records(load_fixtures(fixture_dir, shape, cache), shape) == expected
+    (fixture_dir / "backups.yaml").write_text("backups: [oops")  # backups.json, beside it, wins
+    (fixture_dir / "backups.json").write_text(json.dumps(document))
+    assert records(load_fixtures(fixture_dir, shape), shape) == expected
+    (fixture_dir / "backups.json").write_text('{"backups": [1,')
+    with pytest.raises(FixtureError, match=r"backups.json: not valid JSON"):
+        load_fixtures(fixture_dir, shape)
 
 
 def test_the_command_line_caches_a_large_file_in_xdg_cache_home(fixture_dir, tmp_path):
@@ -182,7 +255,7 @@ def test_the_command_line_caches_a_large_file_in_xdg_cache_home(fixture_dir, tmp
     command = [sys.executable, "-m", "mockserver", "credentials", "--json", "--fixtures", str(fixture_dir)]
     first = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert first.returncode == 0, first.stderr
-    [entry] = (tmp_path / "xdg" / "labii-backup-mock").glob("*.json")
+    [entry] = (tmp_path / "xdg" / "labii-backup-mock").glob("*.rows")
     os.utime(entry, (0, 0))
     second = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert second.returncode == 0 and second.stdout == first.stdout

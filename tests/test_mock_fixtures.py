@@ -11,9 +11,10 @@ import pytest
 import yaml
 
 from mockserver.exceptions import FixtureError
-from mockserver.fixtures import DEFAULT_FIXTURES_DIR, load_fixtures
-from mockserver.models import ADMIN, MEMBER
-from mockserver.spec import Spec
+from mockserver.data.fixtures import DEFAULT_FIXTURES_DIR, load_fixtures
+from mockserver.data.models import ADMIN, MEMBER
+from mockserver.data.records import shape_of
+from mockserver.spec.document import Spec
 from tests.spec_validation import spec_document, validate_schema, resolve
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,7 +34,7 @@ def edit(path: Path, change) -> None:
 
 
 def test_default_fixtures_cover_the_demo_cases():
-    fixtures = load_fixtures(DEFAULT_FIXTURES_DIR, Spec.load())
+    fixtures = load_fixtures(DEFAULT_FIXTURES_DIR, shape_of(Spec.load()))
     primary = fixtures.demo_organization("primary")
     foreign = fixtures.demo_organization("foreign")
     empty = fixtures.demo_organization("empty")
@@ -71,7 +72,7 @@ BAD_BACKUPS = [
 def test_bad_backup_entries_are_named(fixture_dir, change, message):
     edit(fixture_dir / "backups.yaml", lambda doc: change(doc["backups"][4]))
     with pytest.raises(FixtureError) as error:
-        load_fixtures(fixture_dir, Spec.load())
+        load_fixtures(fixture_dir, shape_of(Spec.load()))
     text = str(error.value)
     assert "backups.yaml: entry 5" in text and message in text
 
@@ -80,14 +81,14 @@ def test_unquoted_date_is_refused_with_a_hint_of_the_type(fixture_dir):
     path = fixture_dir / "backups.yaml"
     text = path.read_text()
     path.write_text(text.replace('date_created: "2024-09-03T03:16:43.677244Z"', "date_created: 2024-09-03T03:16:43.677244Z"))
-    with pytest.raises(FixtureError, match="entry 1 .*not of type string"):
-        load_fixtures(fixture_dir, Spec.load())
+    with pytest.raises(FixtureError, match="entry 1 .*date_created: 2024-09-03T03:16:43.677244.* was read as a YAML date, not a string: quote it"):
+        load_fixtures(fixture_dir, shape_of(Spec.load()))
 
 
 def test_duplicate_backup_sid(fixture_dir):
     edit(fixture_dir / "backups.yaml", lambda doc: doc["backups"][3].update(sid=doc["backups"][0]["sid"]))
     with pytest.raises(FixtureError, match="entry 4 .*duplicate sid"):
-        load_fixtures(fixture_dir, Spec.load())
+        load_fixtures(fixture_dir, shape_of(Spec.load()))
 
 
 @pytest.mark.parametrize(
@@ -103,7 +104,7 @@ def test_duplicate_backup_sid(fixture_dir):
 def test_bad_users_are_named(fixture_dir, change, message):
     edit(fixture_dir / "users.yaml", change)
     with pytest.raises(FixtureError, match=f"users.yaml: {message}"):
-        load_fixtures(fixture_dir, Spec.load())
+        load_fixtures(fixture_dir, shape_of(Spec.load()))
 
 
 @pytest.mark.parametrize(
@@ -117,19 +118,19 @@ def test_bad_users_are_named(fixture_dir, change, message):
 def test_bad_organizations_are_named(fixture_dir, change, message):
     edit(fixture_dir / "organizations.yaml", change)
     with pytest.raises(FixtureError, match=f"organizations.yaml: {message}"):
-        load_fixtures(fixture_dir, Spec.load())
+        load_fixtures(fixture_dir, shape_of(Spec.load()))
 
 
 def test_missing_and_malformed_files(fixture_dir):
     (fixture_dir / "users.yaml").unlink()
     with pytest.raises(FixtureError, match="users.yaml: file not found"):
-        load_fixtures(fixture_dir, Spec.load())
+        load_fixtures(fixture_dir, shape_of(Spec.load()))
     (fixture_dir / "users.yaml").write_text("users: [unclosed")
     with pytest.raises(FixtureError, match="users.yaml: not valid YAML"):
-        load_fixtures(fixture_dir, Spec.load())
+        load_fixtures(fixture_dir, shape_of(Spec.load()))
     (fixture_dir / "users.yaml").write_text("!!python/object:os.system {}\n")
     with pytest.raises(FixtureError, match="users.yaml: not valid YAML"):
-        load_fixtures(fixture_dir, Spec.load())
+        load_fixtures(fixture_dir, shape_of(Spec.load()))
 
 
 def test_the_server_refuses_to_start_on_bad_fixtures(fixture_dir):

@@ -11,9 +11,10 @@ from labii_sdk.api_client import APIObject
 from labii_sdk.sdk import LabiiObject
 
 from mockserver.cli import demo_credentials
-from mockserver.fixtures import load_fixtures
+from mockserver.data.fixtures import load_fixtures
 from mockserver.settings import Settings
-from mockserver.spec import Spec
+from mockserver.data.records import shape_of
+from mockserver.spec.document import Spec
 from tests.spec_validation import assert_conforms
 from tests.urls import detail_url, list_url
 
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def creds(live_server):
     settings = Settings(port=live_server.port)
-    return demo_credentials(settings, load_fixtures(settings.fixtures_dir, Spec.load()))
+    return demo_credentials(settings, load_fixtures(settings.fixtures_dir, shape_of(Spec.load())), "/v1")
 
 
 @pytest.fixture(autouse=True)

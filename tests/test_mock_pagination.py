@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mockserver.pagination import (
+from mockserver.api.pagination import (
     InvalidPage,
     PageLinks,
     next_link,

@@ -3,7 +3,7 @@
 Not part of CI: run it by hand (or `tox -e mutation`) after changing a rule or its tests.
 
     python -m tests.mutation.run                       # every module, 40 minutes in all
-    python -m tests.mutation.run --budget 10m mockserver/auth.py
+    python -m tests.mutation.run --budget 10m mockserver/api/auth.py
     python -m tests.mutation.run --max-mutants 0       # no sampling: every mutant (hours for the kit)
     python -m tests.mutation.run --report              # only print the report of the sessions so far
 
@@ -74,10 +74,10 @@ def _bug_tests(theme: str | None) -> tuple[str, ...]:
 
 def selections() -> dict[str, Selection]:
     found = [
-        Selection("mockserver/pagination.py", ("tests/test_mock_pagination.py",)),
-        Selection("mockserver/auth.py", ("tests/test_mock_errors.py", "tests/test_mock_live.py")),
-        Selection("mockserver/errors.py", ("tests/test_mock_errors.py", "tests/test_mock_live.py",
-                                           "tests/test_mock_spec.py")),
+        Selection("mockserver/api/pagination.py", ("tests/test_mock_pagination.py",)),
+        Selection("mockserver/api/auth.py", ("tests/test_mock_errors.py", "tests/test_mock_live.py")),
+        Selection("mockserver/api/errors.py", ("tests/test_mock_errors.py", "tests/test_mock_live.py",
+                                               "tests/test_mock_spec.py")),
     ]
     for theme in CHECK_MODULES:
         bugs = _bug_tests(None if theme == "base" else theme)

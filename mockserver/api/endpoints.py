@@ -1,0 +1,168 @@
+"""One handler per operation of the spec, chosen by the operation's `x-role`.
+
+`list` answers one page of the organization's backups (pagination.py), `create` makes one
+(factory.py), `detail` reads one; an operation without a role is answered from its documented
+examples (examples.py). Each is guarded by the operation's access checks (access.py) first.
+Levels, serializers, the page-size default and cap, the views a backup is rendered in and
+the success statuses all come from the spec.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from mockserver.api.access import Access, Entries
+from mockserver.api.auth import Authenticator
+from mockserver.api.examples import Canned, example_answer
+from mockserver.api.pagination import InvalidPage, PageLinks, page_size, paginate
+from mockserver.api.responses import json_bytes
+from mockserver.data.serializers import Serializers
+from mockserver.spec.model import CREATE, DETAIL, LIST, PAGE, PAGE_SIZE, ApiModel, Operation
+from mockserver.store.entry import Entry
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+PAGE_CACHE_ENTRIES = 256  # pages kept per API instance...
+PAGE_CACHE_MAX_BODY = 32 * 1024  # ...of at most this size: 8 MB at worst
+
+
+class Store(Entries, Protocol):
+    """What the handlers need of a store (the in-memory one, or generated data)."""
+
+    def version(self) -> int: ...
+    def count(self, organization: str) -> int: ...
+    def slice(self, organization: str, start: int, stop: int) -> list[Entry]: ...
+    def get(self, sid: str) -> Entry | None: ...
+    def create(self, organization: str) -> Entry: ...
+
+
+class BackupApi:
+    """The handlers of every operation, over one store."""
+
+    def __init__(self, model: ApiModel, store: Store, users: Authenticator, serializers: Serializers,
+                 canned: Callable[[], dict[str, dict[str, dict[str, Canned]]]]) -> None:
+        self.model = model
+        self.store = store
+        self.users = users
+        self.serializers = serializers
+        self.canned = canned
+        self.access = {operation_id: Access(model, operation, users)
+                       for operation_id, operation in model.operations.items()}
+        self._pages: dict[tuple[object, ...], tuple[int, bytes]] = {}  # bounded: see list_backups
+
+    @property
+    def handlers(self) -> dict[str, Handler]:
+        makers = {LIST: self._list, CREATE: self._create, DETAIL: self._detail}
+        return {operation_id: makers.get(operation.role or "", self._examples)(operation)
+                for operation_id, operation in self.model.operations.items()}
+
+    def _grant(self, access: Access, request: Request) -> Any:
+        scope = request.scope
+        return access.check(scope["headers"], scope["query_string"], request.path_params, self.store)
+
+    # -- list -------------------------------------------------------------------------------
+
+    def _list(self, operation: Operation) -> Handler:
+        access = self.access[operation.operation_id]
+        page_model = self.model.page
+        assert page_model is not None  # a list operation makes the model build one
+        page_param = operation.param(PAGE)
+        size_param = operation.param(PAGE_SIZE)
+        page_name = page_param.name if page_param else None
+        size_name = size_param.name if size_param else None
+        creators = [other for other in self.model.by_role(CREATE) if other.path == operation.path]
+        may_create = {role: any(other.allowed_roles is None or role in other.allowed_roles for other in creators)
+                      for role in ("Admin", "Member", "Alumni", "User", None)}
+        store, serializers = self.store, self.serializers
+
+        def page(request: Request, organization: str, serializer: str, role: str | None) -> bytes:
+            query = request.query_params
+            size = page_size(query.get(size_name) if size_name else None, page_model.default_size,
+                             page_model.max_size)
+            count = store.count(organization)
+            try:
+                current = paginate(query.get(page_name) if page_name else None, size, count)
+            except InvalidPage:
+                raise access.errors.error("invalid_page") from None
+            links = PageLinks(str(request.url), page_name or "page") if current.num_pages > 1 else None
+            envelope = {
+                "page_size": size,
+                "page_number": current.number,
+                "page_count": current.num_pages,
+                "count": count,
+                "next": links.next(current) if links else None,
+                "previous": links.previous(current) if links else None,
+                "add_permission": may_create.get(role, False),
+            }
+            slot = serializers.slot(f"serializer:{serializer}")
+            entries = store.slice(organization, current.start, current.stop)
+            return serializers.render_page(envelope, [entry.rendered[slot] for entry in entries])
+
+        async def list_backups(request: Request) -> Response:
+            grant = self._grant(access, request)
+            scope = request.scope
+            # Same request, same lists: the same bytes (the links depend on the URL and Host too).
+            key = (grant.organization, grant.serializer, grant.role, scope["scheme"], tuple(scope.get("server") or ()),
+                   scope["root_path"], scope["path"], scope["query_string"], _host(scope["headers"]))
+            version = store.version()
+            cached = self._pages.get(key)
+            if cached is not None and cached[0] == version:
+                return json_bytes(cached[1])
+            body = page(request, grant.organization, grant.serializer, grant.role)
+            if len(body) <= PAGE_CACHE_MAX_BODY:
+                if len(self._pages) >= PAGE_CACHE_ENTRIES:
+                    self._pages.clear()
+                self._pages[key] = (version, body)
+            return json_bytes(body)
+
+        return list_backups
+
+    # -- create and detail -------------------------------------------------------------------
+
+    def _create(self, operation: Operation) -> Handler:
+        access = self.access[operation.operation_id]
+        status = int(operation.success_status or 200)
+        slot = self.serializers.slot(f"create:{operation.operation_id}")
+
+        async def create_backup(request: Request) -> Response:
+            grant = self._grant(access, request)
+            entry = self.store.create(grant.organization)
+            return json_bytes(entry.rendered[slot], status)
+
+        return create_backup
+
+    def _detail(self, operation: Operation) -> Handler:
+        access = self.access[operation.operation_id]
+        status = int(operation.success_status or 200)
+        slot = self.serializers.slot(f"detail:{operation.operation_id}")
+
+        async def get_backup(request: Request) -> Response:
+            grant = self._grant(access, request)
+            entry = self.store.get(grant.backup)
+            if entry is None:  # gone between the check and now (a reload): as if never there
+                raise access.errors.error("wrong_id")
+            return json_bytes(entry.rendered[slot], status)
+
+        return get_backup
+
+    # -- everything else ---------------------------------------------------------------------
+
+    def _examples(self, operation: Operation) -> Handler:
+        access = self.access[operation.operation_id]
+
+        async def answer_from_examples(request: Request) -> Response:
+            self._grant(access, request)
+            return example_answer(self.canned(), operation)
+
+        return answer_from_examples
+
+
+def _host(headers: list[tuple[bytes, bytes]]) -> bytes | None:
+    for name, value in headers:
+        if name == b"host":
+            return value
+    return None

@@ -1,0 +1,235 @@
+"""Large backup files: parsed, checked and written as sorted rows, on every core, outside the mock.
+
+A backups file of 100,000 entries is 25 MB of YAML. Parsed by the mock itself it would cost
+seconds and leave a few hundred MB of freed objects the process keeps (Python rarely returns
+memory to the system). So the mock runs this module as a child process (`python -m
+mockserver.data.bulk`): it parses the file, checks every entry exactly as the mock would, and
+writes the result as rows the mock reads in a fraction of a second without parsing JSON:
+
+    {"format": 2, "key": "...", "count": N}            first line
+    <organization> TAB <sid> TAB <the record's JSON>  one line per backup, each organization's
+                                                      newest first (the list's order)
+
+A JSON file (`backups.json`, or a `backups.yaml` that is JSON: JSON is YAML) is read with the
+JSON parser. Block-style YAML is cut at its top-level list items into as many pieces as there
+are cores and each piece is parsed by libyaml's safe loader in a process of its own; a file
+that cannot be cut safely (flow style, directives, several documents, an alias of an anchor in
+another piece) is parsed whole, so the result is always what `yaml.safe_load` gives. No
+library splits a YAML stream for parallel parsing, hence this code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import math
+import mmap
+import multiprocessing
+import os
+import re
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mockserver.data.models import Backup
+from mockserver.data.records import RecordShape
+from mockserver.exceptions import FixtureError
+from mockserver.text import one_line
+
+FORMAT = 2
+KEY = "backups"
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_ITEM = re.compile(rb"^( *)- ", re.M)
+MIN_PIECE_BYTES = 2 * 1024 * 1024  # smaller files are parsed in one piece
+
+
+Row = tuple[str, str, bytes]  # (organization, sid, the record's JSON)
+
+
+def is_json(path: Path, content: bytes) -> bool:
+    return path.suffix == ".json" or content.lstrip()[:1] in (b"{", b"[")
+
+
+def parse(path: Path, content: bytes) -> list[Any]:
+    """The entries under `backups:` of a fixture file (JSON or YAML), or a one-line FixtureError."""
+    if is_json(path, content):
+        try:
+            document = json.loads(content)
+        except UnicodeDecodeError as exc:
+            raise FixtureError(f"{path}: cannot read ({exc})") from None
+        except (ValueError, RecursionError) as exc:
+            raise FixtureError(one_line(f"{path}: not valid JSON ({exc})")) from None
+    else:
+        pieces = _pieces(content)
+        if len(pieces) > 1:
+            entries = _parse_pieces(pieces)
+            if entries is not None:
+                return entries
+        document = _yaml(path, content)
+    if document is None:
+        return []
+    if not isinstance(document, dict) or not isinstance(document.get(KEY), list):
+        raise FixtureError(f"{path}: expected a mapping with a list under '{KEY}'")
+    entries = document[KEY]
+    return list(entries)
+
+
+def _yaml(path: Path, content: bytes) -> Any:
+    try:
+        return yaml.load(content.decode("utf-8"), Loader=_SAFE_LOADER)  # noqa: S506 - libyaml's safe loader
+    except UnicodeDecodeError as exc:
+        raise FixtureError(f"{path}: cannot read ({exc})") from None
+    except yaml.YAMLError as exc:
+        raise FixtureError(one_line(f"{path}: not valid YAML ({exc})")) from None
+    except RecursionError:
+        raise FixtureError(f"{path}: nested too deeply to read") from None
+
+
+def _pieces(content: bytes) -> list[bytes]:
+    """The file cut at its top-level list items into one YAML document per core, or [] when it
+    is not a plain block-style `backups:` list that can be cut without changing its meaning."""
+    cores = min(os.cpu_count() or 1, 8)
+    if cores < 2 or len(content) < MIN_PIECE_BYTES:
+        return []
+    head = re.search(rb"^backups:[ \t]*(#.*)?\r?\n", content, re.M)
+    if head is None:
+        return []
+    before = [line.strip() for line in content[:head.start()].splitlines()]
+    if any(line and not line.startswith(b"#") for line in before):
+        return []  # anything but comments before `backups:` (a directive, another key): parse whole
+    body = content[head.end():]
+    first = _ITEM.search(body)
+    if first is None:
+        return []
+    indent = first.group(1)
+    starts = [match.start() for match in _ITEM.finditer(body) if match.group(1) == indent]
+    # everything after `backups:` must belong to the list: no line less indented than its items
+    for line in re.finditer(rb"^([^ \n#\r][^\n]*)$", body, re.M):
+        if indent or not line.group(1).startswith(b"- "):
+            return []
+    if re.search(rb"^(%|---|\.\.\.)", body, re.M):
+        return []
+    size = math.ceil(len(starts) / cores)
+    cuts = [starts[index] for index in range(0, len(starts), size)] + [len(body)]
+    return [b"backups:\n" + body[cuts[index]:cuts[index + 1]] for index in range(len(cuts) - 1)]
+
+
+def _parse_piece(piece: bytes) -> list[Any] | None:
+    try:
+        document = yaml.load(piece.decode("utf-8"), Loader=_SAFE_LOADER)  # noqa: S506 - libyaml's safe loader
+    except (yaml.YAMLError, UnicodeDecodeError, RecursionError):
+        return None  # the whole file says what is wrong, or that cutting it was not possible
+    if not isinstance(document, dict) or not isinstance(document.get(KEY), list) or len(document) != 1:
+        return None
+    return list(document[KEY])
+
+
+def _parse_pieces(pieces: list[bytes]) -> list[Any] | None:
+    context = multiprocessing.get_context("fork")  # this process is single-threaded: forking is safe
+    with context.Pool(len(pieces)) as pool:
+        parsed = pool.map(_parse_piece, pieces)
+    if any(part is None for part in parsed):
+        return None
+    return [entry for part in parsed if part is not None for entry in part]
+
+
+def rows(path: Path, entries: list[Any], shape: RecordShape, organizations: Iterable[str]) -> list[Row]:
+    """Every entry checked as the mock checks fixture backups, as rows in the list's order."""
+    from mockserver.data.fixtures import check_backups  # the one definition of the checks
+    from mockserver.store.entry import micros_of
+
+    backups = check_backups(path, entries, shape, set(organizations))
+    found: list[tuple[str, int, str, Row]] = []
+    for backup in backups:
+        if "\t" in backup.organization or "\n" in backup.organization or "\t" in backup.sid or "\n" in backup.sid:
+            raise ValueError("a sid with a tab or a line break cannot be kept in rows")
+        record = shape.record(backup)
+        found.append((backup.organization, -micros_of(backup), backup.sid, (backup.organization, backup.sid, record)))
+    order = {organization: position for position, organization in enumerate(dict.fromkeys(
+        backup.organization for backup in backups))}
+    found.sort(key=lambda item: (order[item[0]], item[1], item[2]))
+    return [item[3] for item in found]
+
+
+def write(path: Path, key: str, found: list[Row]) -> None:
+    with open(path, "wb") as out:
+        out.write(json.dumps({"format": FORMAT, "key": key, "count": len(found)}).encode() + b"\n")
+        for organization, sid, record in found:
+            out.write(b"\t".join((organization.encode(), sid.encode(), record)) + b"\n")
+
+
+def read(path: Path, key: str, shape: RecordShape) -> list[Any] | None:
+    """The backups of a rows file written for `key` (decoded lazily), or None if it is not one.
+
+    The file is read as one block and each row cut straight out of it: only the pieces that are
+    kept (sid, record) become objects, so reading leaves no garbage behind to hold memory."""
+    try:
+        with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as blob:
+            return _rows(blob, key, shape)
+    except (OSError, ValueError):  # missing, empty (mmap refuses), unreadable: not a rows file
+        return None
+
+
+def _rows(blob: mmap.mmap, key: str, shape: RecordShape) -> list[Any] | None:
+    """The rows of a mapped file (the mapping goes when the file is read: no memory kept)."""
+    header_end = blob.find(b"\n")
+    header = json.loads(blob[:header_end]) if header_end > 0 else None
+    if not isinstance(header, dict) or header.get("format") != FORMAT or header.get("key") != key:
+        return None
+    decode = shape.decode
+    organizations: dict[bytes, str] = {}
+    backups = []
+    find = blob.find
+    start, end = header_end + 1, len(blob)
+    try:
+        while start < end:
+            first = find(b"\t", start)
+            second = find(b"\t", first + 1)
+            stop = find(b"\n", second + 1)
+            if first < 0 or second < 0 or stop < 0:
+                return None
+            organization = blob[start:first]
+            name = organizations.get(organization)
+            if name is None:
+                name = organizations[organization] = sys.intern(organization.decode())
+            backups.append(Backup(name, blob[first + 1:second].decode(), None, blob[second + 1:stop], decode))
+            start = stop + 1
+    except UnicodeDecodeError:
+        return None
+    return backups if len(backups) == header.get("count") else None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The child process: parse, check and write one backups file; a FixtureError is one line, exit 2."""
+    parser = argparse.ArgumentParser(prog="python -m mockserver.data.bulk")
+    parser.add_argument("spec", type=Path)
+    parser.add_argument("backups", type=Path)
+    parser.add_argument("organizations")  # a JSON list of the organizations' sids
+    parser.add_argument("key")
+    parser.add_argument("out", type=Path)
+    args = parser.parse_args(argv)
+    from mockserver.data.records import shape_of
+    from mockserver.spec.document import Spec
+
+    gc.disable()  # a large file becomes millions of objects, none of them garbage: no collection helps
+    try:
+        shape = shape_of(Spec.load(args.spec))
+        content = args.backups.read_bytes()
+        entries = parse(args.backups, content)
+        write(args.out, args.key, rows(args.backups, entries, shape, json.loads(args.organizations)))
+    except FixtureError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    except ValueError as exc:
+        print(f"not kept as rows: {exc}", file=sys.stderr)
+        return 3
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+

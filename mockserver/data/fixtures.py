@@ -1,0 +1,294 @@
+"""Load the fixture files and check every entry before the server starts.
+
+A fixture directory holds three YAML files (read with libyaml's safe loader only):
+`organizations.yaml`, `users.yaml` and `backups.yaml`. Backups are checked against the record
+schema the spec's schemas make (records.py) with jsonschema_rs, plus the documented
+conventions a schema cannot say (the name and description share one time stamp; backups
+cannot be changed; a size is a realistic one). Values JSON cannot hold (YAML dates, sets,
+huge numbers, deep nesting) are refused first. The first problem found stops the server with
+a FixtureError that names the file and the entry, on one line. A large backups file that
+passed once is read back from the fixture cache (fixture_cache.py) instead of parsed.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mockserver.data import bulk
+from mockserver.data.factory import parse_size
+from mockserver.data.fixture_cache import MIN_BYTES, FixtureCache, key_of
+from mockserver.data.jsonvalues import json_problem
+from mockserver.data.models import DEMO_TAGS, MISSING, ROLES, Backup, Organization, User
+from mockserver.data.records import RecordShape
+from mockserver.exceptions import FixtureError
+from mockserver.resources import project_path
+from mockserver.spec.values import validator
+from mockserver.text import one_line, shown
+
+DEFAULT_FIXTURES_DIR = project_path("fixtures")
+FILES = ("organizations.yaml", "users.yaml", "backups.yaml")
+_TOKEN = re.compile(r"^[\x21-\x7e]+$")  # printable ASCII, no spaces: DRF splits on them
+# libyaml's safe loader when PyYAML has it: the same SafeConstructor as yaml.safe_load, faster
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No cyclic GC while a file becomes millions of new objects, none of them garbage:
+    each collection would walk them all again (most of the load time of 100,000 backups)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@dataclass(frozen=True)
+class FixtureSet:
+    """Everything the fixtures define, checked and ready for the store."""
+
+    directory: Path
+    organizations: dict[str, Organization]
+    users: tuple[User, ...]
+    backups: tuple[Backup, ...]
+    presorted: bool = False  # each organization's backups come newest first already (rows read from a file)
+
+    def demo_organization(self, tag: str) -> Organization | None:
+        return next((org for org in self.organizations.values() if org.demo == tag), None)
+
+    def first_user(self, organization_sid: str, role: str) -> User | None:
+        return next((user for user in self.users if user.role_in(organization_sid) == role), None)
+
+
+def load_fixtures(directory: str | Path, shape: RecordShape, cache: FixtureCache | None = None) -> FixtureSet:
+    """`cache`, when given, keeps large backup files parsed and checked across starts."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise FixtureError(f"{directory}: fixture directory not found")
+    organizations = _organizations(directory / "organizations.yaml", shape)
+    users = _users(directory / "users.yaml", organizations)
+    backups, presorted = _backups(directory / "backups.yaml", shape, organizations, cache)
+    return FixtureSet(directory, organizations, users, backups, presorted)
+
+
+def _bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise FixtureError(f"{path}: file not found") from None
+    except OSError as exc:
+        raise FixtureError(f"{path}: cannot read ({exc})") from None
+
+
+def _read(path: Path, key: str, content: bytes | None = None) -> list[Any]:
+    content = _bytes(path) if content is None else content
+    try:
+        with _gc_paused():
+            document = yaml.load(content.decode("utf-8"), Loader=_SAFE_LOADER)  # noqa: S506 - a safe loader
+    except UnicodeDecodeError as exc:
+        raise FixtureError(f"{path}: cannot read ({exc})") from None
+    except yaml.YAMLError as exc:
+        raise FixtureError(one_line(f"{path}: not valid YAML ({exc})")) from None
+    except RecursionError:
+        raise FixtureError(f"{path}: nested too deeply to read") from None
+    if document is None:
+        document = {key: []}
+    if not isinstance(document, dict) or not isinstance(document.get(key), list):
+        raise FixtureError(f"{path}: expected a mapping with a list under '{key}'")
+    entries: list[Any] = document[key]
+    return entries
+
+
+def _entry(path: Path, index: int, raw: Any, key: str) -> str:
+    """`file: entry N (key 'value')`, the way every fixture error names its entry."""
+    label = f"{key} {shown(raw.get(key), 80)}" if isinstance(raw, dict) and key in raw else ""
+    name = f" ({label})" if label else ""
+    return f"{path}: entry {index + 1}{name}"
+
+
+def _organizations(path: Path, shape: RecordShape) -> dict[str, Organization]:
+    check_sid = validator(shape.organization_schema)
+    found: dict[str, Organization] = {}
+    for index, raw in enumerate(_read(path, "organizations")):
+        where = _entry(path, index, raw, "sid")
+        if not isinstance(raw, dict) or set(raw) - {"sid", "name", "demo"} or not {"sid", "name"} <= set(raw):
+            raise FixtureError(f"{where}: expected keys sid, name and optionally demo")
+        problem = json_problem(raw, "organization")
+        if problem:
+            raise FixtureError(one_line(f"{where}: {problem}"))
+        for error in check_sid.iter_errors(raw["sid"]):
+            raise FixtureError(one_line(f"{where}: sid {shown(raw['sid'], 80)} is not a valid sid ({error.message})"))
+        if not isinstance(raw["name"], str) or not raw["name"].strip():
+            raise FixtureError(f"{where}: name must be a non-empty string")
+        demo = raw.get("demo")
+        if demo is not None and demo not in DEMO_TAGS:
+            raise FixtureError(f"{where}: demo must be one of {', '.join(DEMO_TAGS)}")
+        if demo is not None and any(org.demo == demo for org in found.values()):
+            raise FixtureError(f"{where}: another organization is already demo {demo!r}")
+        if raw["sid"] in found:
+            raise FixtureError(f"{where}: duplicate sid")
+        found[raw["sid"]] = Organization(raw["sid"], raw["name"], demo)
+    return found
+
+
+def _users(path: Path, organizations: dict[str, Organization]) -> tuple[User, ...]:
+    users: list[User] = []
+    tokens: set[str] = set()
+    for index, raw in enumerate(_read(path, "users")):
+        where = _entry(path, index, raw, "name")
+        if not isinstance(raw, dict) or not {"name", "token", "memberships"} <= set(raw):
+            raise FixtureError(f"{where}: expected keys name, token and memberships")
+        problem = json_problem(raw, "user")
+        if problem:
+            raise FixtureError(one_line(f"{where}: {problem}"))
+        if not isinstance(raw["name"], str) or not raw["name"].strip():
+            raise FixtureError(f"{where}: name must be a non-empty string")
+        token = raw["token"]
+        if not isinstance(token, str) or not _TOKEN.match(token):
+            raise FixtureError(f"{where}: token must be printable ASCII without spaces")
+        if token in tokens:
+            raise FixtureError(f"{where}: token is used by another user")
+        tokens.add(token)
+        memberships = raw["memberships"]
+        if not isinstance(memberships, list):
+            raise FixtureError(f"{where}: memberships must be a list")
+        roles: dict[str, str] = {}
+        for membership in memberships:
+            if not isinstance(membership, dict) or set(membership) != {"organization", "role"}:
+                raise FixtureError(f"{where}: each membership needs exactly organization and role")
+            if not isinstance(membership["organization"], str) or membership["organization"] not in organizations:
+                raise FixtureError(one_line(f"{where}: unknown organization {shown(membership['organization'], 80)}"))
+            if membership["role"] not in ROLES:
+                raise FixtureError(one_line(f"{where}: role must be one of {', '.join(ROLES)}"))
+            roles[membership["organization"]] = membership["role"]
+        users.append(User(raw["name"], token, roles))
+    return tuple(users)
+
+
+def _backups(
+    path: Path, shape: RecordShape, organizations: dict[str, Organization], cache: FixtureCache | None
+) -> tuple[tuple[Backup, ...], bool]:
+    """The file's backups, and whether they are already in the list's order (rows from bulk.py)."""
+    json_path = path.with_suffix(".json")
+    if json_path.exists():  # backups.json: the same document, written as JSON (read with a JSON parser)
+        path = json_path
+    threshold = cache.min_bytes if cache is not None else MIN_BYTES
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise FixtureError(f"{path}: file not found") from None
+    except OSError as exc:
+        raise FixtureError(f"{path}: cannot read ({exc})") from None
+    if size < threshold or not Path(shape.source).is_file():
+        return check_backups(path, bulk.parse(path, _bytes(path)), shape, organizations), False
+    try:
+        key = key_of(path, shape.entry_schema)
+    except OSError as exc:
+        raise FixtureError(f"{path}: cannot read ({exc})") from None
+    if cache is not None:
+        stored = bulk.read(cache.path(key), key, shape)
+        if stored is not None and all(backup.organization in organizations for backup in stored):
+            cache.touch(key)
+            return tuple(stored), True
+    return _in_child(path, key, shape, organizations, cache)
+
+
+def _in_child(path: Path, key: str, shape: RecordShape, organizations: dict[str, Organization],
+              cache: FixtureCache | None) -> tuple[tuple[Backup, ...], bool]:
+    """Parse and check a large file in a child process (its garbage dies with it), then read its rows."""
+    out = cache.new_path() if cache is not None else None
+    temporary = None
+    if out is None:
+        temporary = tempfile.TemporaryDirectory(prefix="backup-mock-rows-")
+        out = Path(temporary.name) / "rows"
+    try:
+        done = subprocess.run([sys.executable, "-m", "mockserver.data.bulk", shape.source, str(path),
+                               json.dumps(list(organizations)), key, str(out)],
+                              capture_output=True, text=True, env=os.environ.copy())
+        if done.returncode == 2:
+            raise FixtureError(one_line(done.stderr.strip() or f"{path}: could not be read"))
+        stored = bulk.read(out, key, shape) if done.returncode == 0 else None
+        if stored is None:  # rows cannot hold these backups, or the child failed: do it here
+            entries = bulk.parse(path, _bytes(path))
+            return check_backups(path, entries, shape, organizations), False
+        if cache is not None and temporary is None:
+            cache.keep_entry(out, key)
+        return tuple(stored), True
+    finally:
+        if temporary is not None:
+            temporary.cleanup()
+        elif out.exists() and cache is not None and out != cache.path(key):
+            out.unlink(missing_ok=True)
+
+
+def check_backups(
+    path: Path, entries: list[Any], shape: RecordShape, organizations: dict[str, Organization] | Any,
+    schema_checked: bool = False,
+) -> tuple[Backup, ...]:
+    """Backups from raw entries (a fixture file's, or the --state file's), checked the same way.
+
+    `schema_checked`: the entries passed the same record schema already; the checks against
+    the other files still run."""
+    backups: list[Backup] = []
+    sids: set[str] = set()
+    for index, raw in enumerate(entries):
+        problem = _backup_problem(raw, shape, schema_checked, organizations, sids)
+        if problem:
+            raise FixtureError(one_line(f"{_entry(path, index, raw, 'sid')}: {problem}"))
+        sids.add(raw["sid"])
+        backups.append(shape.backup(raw))
+    return tuple(backups)
+
+
+def _backup_problem(
+    raw: Any, shape: RecordShape, schema_checked: bool, organizations: dict[str, Organization] | Any, sids: set[str]
+) -> str | None:
+    """What is wrong with one backup entry, or None. `schema_checked`: the entry passed the record
+    schema before it was cached; only its keys are looked at again."""
+    if not isinstance(raw, dict):
+        return "expected a mapping"
+    if schema_checked:
+        if not isinstance(raw.get("sid"), str) or not set(raw) <= {"organization", *shape.fields} \
+                or not shape.required <= set(raw):
+            return "not an entry of this record schema"
+    else:
+        problem = shape.problem(raw)
+        if problem:
+            return problem
+    organization = raw.get("organization")
+    if not isinstance(organization, str) or organization not in organizations:
+        return f"unknown organization {shown(organization, 80)}"
+    if raw["sid"] in sids:
+        return "duplicate sid"
+    return convention_problem(raw)
+
+
+def convention_problem(raw: dict[str, Any]) -> str | None:
+    """The documented conventions a schema cannot state, for the fields the entry has."""
+    name, description = raw.get("name", MISSING), raw.get("description", MISSING)
+    if isinstance(name, str) and isinstance(description, str) and description[-14:] != name[:14]:
+        return "description and name must carry the same time stamp"
+    if raw.get("change_permission", False) is not False:
+        return "change_permission must be false (backups cannot be changed)"
+    size = raw.get("database_size")
+    if isinstance(size, str):
+        try:
+            parse_size(size)
+        except ValueError as exc:
+            return f"backup.database_size: {exc}"
+    return None
