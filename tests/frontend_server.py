@@ -103,7 +103,8 @@ def running(settings: Settings | None = None, observed: Observed | None = None) 
         time.sleep(0.02)
     try:
         state = app.state.mock
-        yield Running(f"http://127.0.0.1:{port}", app, settings, demo_credentials(settings, state.fixtures, state.model.api_prefix))
+        creds = demo_credentials(settings, state.fixtures, state.model.api_prefix)
+        yield Running(f"http://127.0.0.1:{port}", app, settings, creds)
     finally:
         server.should_exit = True
         thread.join(timeout=10)

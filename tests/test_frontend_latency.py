@@ -28,7 +28,8 @@ def timed(mock, method, path, headers=None, timeout=10):
     return response, time.perf_counter() - start
 
 
-@pytest.mark.parametrize("text, seconds", [("300ms", 0.3), ("2s", 2.0), ("1.5s", 1.5), ("0ms", 0.0), (" 250 MS ", 0.25)])
+@pytest.mark.parametrize("text, seconds",
+                         [("300ms", 0.3), ("2s", 2.0), ("1.5s", 1.5), ("0ms", 0.0), (" 250 MS ", 0.25)])
 def test_durations(text, seconds):
     assert parse_duration(text) == pytest.approx(seconds)
 
@@ -99,7 +100,8 @@ def test_latency_range():
 
 def test_prefer_delay():
     with running() as mock:
-        response, elapsed = timed(mock, "GET", list_url(mock.creds["org_sid"]), {**mock.admin(), "Prefer": "delay=200ms"})
+        headers = {**mock.admin(), "Prefer": "delay=200ms"}
+        response, elapsed = timed(mock, "GET", list_url(mock.creds["org_sid"]), headers)
         assert response.status_code == 200 and 0.18 <= elapsed < 5
         assert response.headers["preference-applied"] == "delay=200ms"
         response, elapsed = timed(mock, "GET", detail_url("xxx"), {"Prefer": "code=403, delay=200ms"})

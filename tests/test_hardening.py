@@ -35,8 +35,8 @@ import yaml
 
 from mockserver.cli import demo_credentials
 from mockserver.data.fixtures import load_fixtures
-from mockserver.settings import Settings
 from mockserver.data.records import shape_of
+from mockserver.settings import Settings
 from mockserver.spec.document import Spec
 from tests.hardening_cases import CASES, Case
 from tests.spec_validation import assert_conforms, operation
@@ -266,7 +266,8 @@ def test_connection_stays_usable_after_errors(mock: Mock) -> None:
         b"GET /nope HTTP/1.1\r\nHost: localhost\r\n\r\n",
         b"DELETE /v1/organizations/backup/detail/x/ HTTP/1.1\r\nHost: localhost\r\n\r\n",
         b"GET /v1/organizations/backup/detail/x/ HTTP/1.1\r\nHost: localhost\r\nAuthorization: Token nope\r\n\r\n",
-        fill(mock, b"GET /v1/organizations/backup/detail/{sid}/ HTTP/1.1\r\nHost: localhost\r\nAuthorization: Token {admin}"
+        fill(mock, b"GET /v1/organizations/backup/detail/{sid}/ HTTP/1.1\r\nHost: localhost\r\n"
+                   b"Authorization: Token {admin}"
                    b"\r\n\r\n"),
     ]
     statuses = []

@@ -12,8 +12,8 @@ from labii_sdk.sdk import LabiiObject
 
 from mockserver.cli import demo_credentials
 from mockserver.data.fixtures import load_fixtures
-from mockserver.settings import Settings
 from mockserver.data.records import shape_of
+from mockserver.settings import Settings
 from mockserver.spec.document import Spec
 from tests.spec_validation import assert_conforms
 from tests.urls import detail_url, list_url
