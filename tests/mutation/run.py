@@ -11,7 +11,8 @@ Each module has its own test selection (SELECTIONS), so one mutant costs seconds
 suite. cosmic-ray mutates files in place, so everything runs in a copy of the work tree under
 `.mutation/tree`; the sessions (`.mutation/<module>.sqlite`) keep their results, and a run that the
 budget stops goes on where it stopped next time. A session starts again from scratch when the
-module, its test selection or the options change. The report is printed and written to
+module or the options change (or with --fresh); when only its tests change, its survivors are tried
+again and the mutants already killed stay killed. The report is printed and written to
 `.mutation/report.md`: per module the mutants tried, killed (timeouts count as killed) and
 surviving, the kill rate, and each survivor with its diff.
 """
@@ -26,6 +27,7 @@ import random
 import re
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -115,7 +117,9 @@ _ORIGINALS: dict[str, bytes] = {}  # module -> its bytes when copied: the work t
 
 def restore(module: str) -> None:
     """Undo whatever mutation a stopped cosmic-ray left in the copy."""
-    (TREE / module).write_bytes(_ORIGINALS.setdefault(module, (ROOT / module).read_bytes()))
+    if module not in _ORIGINALS:
+        _ORIGINALS[module] = (ROOT / module).read_bytes()
+    (TREE / module).write_bytes(_ORIGINALS[module])
 
 
 # -- sessions ---------------------------------------------------------------------------------------
@@ -125,15 +129,31 @@ def paths(selection: Selection) -> tuple[Path, Path, Path]:
     return base.with_suffix(".toml"), base.with_suffix(".sqlite"), base.with_suffix(".json")
 
 
-def fingerprint(selection: Selection, options: argparse.Namespace) -> str:
+def _digest(names: list[str], extra: object) -> str:
     digest = hashlib.sha256()
-    files = {selection.module, *(test.split("::")[0] for test in selection.tests), "tests/broken/app.py",
-             "tests/broken/bugs.py", "tests/conftest.py"}
     tree = TREE if TREE.exists() else ROOT  # what is tested: the copy, once made
-    for name in sorted(files):
+    for name in sorted(names):
         digest.update(name.encode() + b"\0" + (tree / name).read_bytes())
-    digest.update(json.dumps([selection.tests, EXCLUDED_OPERATORS, options.max_mutants, options.seed]).encode())
+    digest.update(json.dumps(extra).encode())
     return digest.hexdigest()
+
+
+def fingerprint(selection: Selection, options: argparse.Namespace) -> str:
+    """What the mutants are: the module, the operators and the draw. A change makes a new session."""
+    return _digest([selection.module], [EXCLUDED_OPERATORS, options.max_mutants, options.seed])
+
+
+def tests_fingerprint(selection: Selection) -> str:
+    """What judges them. A change sends the survivors back to be tried again (killed ones stay killed)."""
+    files = {*(test.split("::")[0] for test in selection.tests), "tests/broken/app.py", "tests/broken/bugs.py",
+             "tests/conftest.py"}
+    return _digest(sorted(files), list(selection.tests))
+
+
+def retry_survivors(session: Path) -> int:
+    """Forget the survivors' results, so the next exec tries them against the changed tests."""
+    with sqlite3.connect(session) as db:
+        return db.execute("DELETE FROM work_results WHERE test_outcome = 'SURVIVED'").rowcount
 
 
 def finished_before(selection: Selection, options: argparse.Namespace) -> bool:
@@ -141,7 +161,10 @@ def finished_before(selection: Selection, options: argparse.Namespace) -> bool:
     _, session, meta = paths(selection)
     if not (session.exists() and meta.exists()):
         return False
-    if json.loads(meta.read_text()).get("fingerprint") != fingerprint(selection, options):
+    known = json.loads(meta.read_text())
+    if known.get("fingerprint") != fingerprint(selection, options):
+        return False
+    if known.get("tests") != tests_fingerprint(selection):
         return False
     counted = tally(selection)
     return counted is not None and counted.pending == 0
@@ -155,8 +178,12 @@ def cosmic(*args: str, timeout: float | None = None) -> subprocess.CompletedProc
 def prepare(selection: Selection, options: argparse.Namespace, timeout: float) -> None:
     """A session for the module: kept if nothing it depends on changed, else made anew and sampled."""
     config, session, meta = paths(selection)
-    stamp = fingerprint(selection, options)
-    if session.exists() and meta.exists() and json.loads(meta.read_text()).get("fingerprint") == stamp:
+    stamp, judges = fingerprint(selection, options), tests_fingerprint(selection)
+    known = json.loads(meta.read_text()) if meta.exists() else {}
+    if session.exists() and not options.fresh and known.get("fingerprint") == stamp:
+        if known.get("tests") != judges:
+            print(f"{selection.module}: its tests changed: {retry_survivors(session)} survivor(s) to try again")
+            meta.write_text(json.dumps({**known, "tests": judges}))
         return
     session.unlink(missing_ok=True)
     command = " ".join([*PYTEST, *selection.tests])
@@ -179,7 +206,7 @@ def prepare(selection: Selection, options: argparse.Namespace, timeout: float) -
                    cwd=TREE, check=True, capture_output=True)
     if options.max_mutants:
         sample(session, options.max_mutants, options.seed)
-    meta.write_text(json.dumps({"fingerprint": stamp, "module": selection.module, "tests": selection.tests}))
+    meta.write_text(json.dumps({"fingerprint": stamp, "tests": judges, "module": selection.module}))
 
 
 def sample(session: Path, keep: int, seed: int) -> None:
@@ -307,6 +334,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="mutants drawn per module after the operator filter (default 60; 0: all)")
     parser.add_argument("--seed", type=int, default=15, help="seed of that draw (default 15)")
     parser.add_argument("--report", action="store_true", help="print the report of the sessions so far and stop")
+    parser.add_argument("--fresh", action="store_true", help="start every session again from scratch")
     options = parser.parse_args(argv)
     unknown = set(options.modules) - set(known)
     if unknown:
