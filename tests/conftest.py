@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 import uvicorn
+from hypothesis import settings as hypothesis_settings
 from starlette.testclient import TestClient
 
 from mockserver.app import create_app
 from mockserver.cli import demo_credentials
 from mockserver.settings import Settings
+
+# Mutation runs (tests/mutation/run.py) run the selected tests once per mutant: fewer examples, drawn
+# the same way every time, so a mutant is judged the same on every run.
+hypothesis_settings.register_profile("mutation", max_examples=25, derandomize=True)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 def free_port() -> int:
@@ -28,10 +35,11 @@ class LiveServer:
     def __init__(self, app, port: int) -> None:
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", proxy_headers=False))
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", proxy_headers=False)
+        self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
-    def __enter__(self) -> "LiveServer":
+    def __enter__(self) -> LiveServer:
         self.thread.start()
         deadline = time.monotonic() + 10
         while not self.server.started:

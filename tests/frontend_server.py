@@ -10,9 +10,10 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import uvicorn
@@ -44,12 +45,55 @@ class Running:
         return {"Authorization": f"Token {self.creds['admin_token']}"}
 
 
+class Observed:
+    """ASGI wrapper around the mock (tests only): in order, when each request marked with an
+    `X-Test-Mark: <name>` header arrived and when its answer was sent, so a test can check the
+    order of events instead of timing them."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.events: list[tuple[str, str]] = []  # ("arrived" | "answered", name)
+        self._changed = threading.Condition()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        mark = dict(scope["headers"]).get(b"x-test-mark") if scope["type"] == "http" else None
+        if mark is None:
+            await self.app(scope, receive, send)
+            return
+        name = mark.decode("latin-1")
+        self._note("arrived", name)
+
+        async def noting(message: Any) -> None:
+            await send(message)
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                self._note("answered", name)
+
+        await self.app(scope, receive, noting)
+
+    def _note(self, what: str, name: str) -> None:
+        with self._changed:
+            self.events.append((what, name))
+            self._changed.notify_all()
+
+    def wait_for(self, what: str, name: str, timeout: float = 30) -> None:
+        with self._changed:
+            if not self._changed.wait_for(lambda: (what, name) in self.events, timeout):
+                raise AssertionError(f"{name} not {what} within {timeout} s: {self.events}")
+
+    def answered(self) -> list[str]:
+        with self._changed:
+            return [name for what, name in self.events if what == "answered"]
+
+
 @contextmanager
-def running(settings: Settings | None = None) -> Iterator[Running]:
+def running(settings: Settings | None = None, observed: Observed | None = None) -> Iterator[Running]:
+    """The mock on a free port; with `observed`, served through it (its app is set here)."""
     port = free_port()
     settings = replace(settings or Settings(), port=port)
     app = create_app(settings)
-    server = uvicorn.Server(uvicorn_config(app, settings))
+    if observed is not None:
+        observed.app = app
+    server = uvicorn.Server(uvicorn_config(observed or app, settings))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -59,7 +103,8 @@ def running(settings: Settings | None = None) -> Iterator[Running]:
         time.sleep(0.02)
     try:
         state = app.state.mock
-        yield Running(f"http://127.0.0.1:{port}", app, settings, demo_credentials(settings, state.fixtures, state.model.api_prefix))
+        creds = demo_credentials(settings, state.fixtures, state.model.api_prefix)
+        yield Running(f"http://127.0.0.1:{port}", app, settings, creds)
     finally:
         server.should_exit = True
         thread.join(timeout=10)

@@ -11,8 +11,9 @@ JSON body with a `detail` string on every 4xx.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any
 
 LIST = "/v1/organizations/backup/list/organization/{org}/list/"
 DETAIL = "/v1/organizations/backup/detail/{sid}/"
@@ -30,6 +31,11 @@ WRONG_ID = "Wrong id - the provided sid is not correct"
 WRONG_SERIALIZER = "Wrong serializer - the provided serializer is not acceptable"
 NOT_FOUND = "Not found."
 TOO_LARGE = "Request body is larger than 2621440 bytes."
+BODY_LIMIT = 2_621_440  # 2.5 MiB, Django's DATA_UPLOAD_MAX_MEMORY_SIZE: the documented limit
+MALFORMED = "Malformed request."
+CLOSE = {"connection": "close"}  # a refused body is not read: the connection cannot be reused
+LIST_ALLOW = {"allow": "GET, POST, HEAD, OPTIONS"}
+CHALLENGE = {"www-authenticate": "Token"}
 
 Body = Callable[[], Iterator[bytes]]
 
@@ -43,6 +49,7 @@ class Case:
     operation: str | None = None  # the answer must conform to this operation's spec
     body: Body | None = None  # streamed after the head, in chunks
     check: Callable[[dict[str, Any]], None] | None = None  # on the JSON body
+    headers: dict[str, str] = field(default_factory=dict)  # expected answer headers (lower-case names)
     notes: str = field(default="", compare=False)
 
 
@@ -84,6 +91,32 @@ def chunked(total: int, size: int = 64 * 1024) -> Body:
     return chunks
 
 
+def exactly(total: int, size: int = 64 * 1024) -> Body:
+    """A body of exactly `total` bytes, in pieces of at most `size`."""
+    def chunks() -> Iterator[bytes]:
+        for start in range(0, total, size):
+            yield b"x" * min(size, total - start)
+
+    return chunks
+
+
+def chunked_exactly(total: int) -> Body:
+    """`total` bytes of payload in chunked transfer coding (the framing bytes not counted)."""
+    def chunks() -> Iterator[bytes]:
+        for piece in exactly(total)():
+            yield b"%x\r\n" % len(piece) + piece + b"\r\n"
+        yield b"0\r\n\r\n"
+
+    return chunks
+
+
+def one_of(*details: str) -> Callable[[dict[str, Any]], None]:
+    def check(body: dict[str, Any]) -> None:
+        assert body["detail"] in details, f"{body['detail']!r} is none of {details}"
+
+    return check
+
+
 def get_list(query: str) -> bytes:
     return request("GET", LIST + "?" + query)
 
@@ -94,8 +127,11 @@ def _post(case_id: str, headers: list[tuple[str, str | bytes]], body: bytes, not
 
 
 def _parser_400(case_id: str, head: bytes, expect: int | tuple[int, ...] = 400, notes: str = "") -> Case:
-    """A request the HTTP parser itself refuses: still a JSON 4xx (checked by the common rules)."""
-    return Case(case_id, head, expect, notes=notes or "refused by the HTTP parser before the app sees it")
+    """A request the HTTP parser itself refuses: a JSON 400 `Malformed request.` (or the 405 the
+    API documents, where the parser lets the method through)."""
+    method = head.split(b" ", 1)[0].decode("latin-1")
+    return Case(case_id, head, expect, check=one_of(MALFORMED, f'Method "{method}" not allowed.'),
+                notes=notes or "refused by the HTTP parser before the app sees it")
 
 
 CASES: list[Case] = [
@@ -179,27 +215,40 @@ CASES: list[Case] = [
          "listBackups"),
     Case("Authorization twice, unknown first", request("GET", LIST, [("Authorization", "Token nope"),
                                                                      ("Authorization", "Token {admin}")], auth=False),
-         401, None, "listBackups", notes="the first header (Invalid token.) or both joined (DRF behind a WSGI server)"),
+         401, None, "listBackups", check=one_of(INVALID_TOKEN, HAS_SPACES), headers=CHALLENGE,
+         notes="the first header (Invalid token.) or both joined (DRF behind a WSGI server: a token with spaces)"),
     Case("detail: 8 KB token", request("GET", DETAIL, [("Authorization", "Bearer " + "z" * 8192)], auth=False),
          401, INVALID_TOKEN, "getBackup"),
     # -- bodies: POST ignores any body, refuses one over 2.5 MiB with 413 before reading it ------
     Case("POST 10 MB body, Content-Length", request("POST", LIST, [("Content-Length", str(10 * MB))]), 413,
-         TOO_LARGE, "createBackup", body=repeat(b"x" * 65536, 10 * MB)),
+         TOO_LARGE, "createBackup", body=repeat(b"x" * 65536, 10 * MB), headers=CLOSE),
     Case("POST declares 10 MB, sends 64 KB (not read whole)",
          request("POST", LIST, [("Content-Length", str(10 * MB))]), 413, TOO_LARGE, "createBackup",
-         body=repeat(b"x" * 65536, 65536)),
+         body=repeat(b"x" * 65536, 65536), headers=CLOSE),
     Case("POST 10 MB body, chunked", request("POST", LIST, [("Transfer-Encoding", "chunked")]), 413, TOO_LARGE,
-         "createBackup", body=chunked(10 * MB)),
+         "createBackup", body=chunked(10 * MB), headers=CLOSE),
+    # -- the limit itself: 2,621,440 bytes are accepted, one more is refused --------------------
+    Case("POST body exactly at the limit, Content-Length", request("POST", LIST, [("Content-Length", str(BODY_LIMIT))]),
+         200, None, "createBackup", body=exactly(BODY_LIMIT)),
+    Case("POST body one byte over the limit, Content-Length",
+         request("POST", LIST, [("Content-Length", str(BODY_LIMIT + 1))]), 413, TOO_LARGE, "createBackup",
+         body=exactly(BODY_LIMIT + 1), headers=CLOSE),
+    Case("POST body exactly at the limit, chunked", request("POST", LIST, [("Transfer-Encoding", "chunked")]), 200,
+         None, "createBackup", body=chunked_exactly(BODY_LIMIT)),
+    Case("POST body one byte over the limit, chunked", request("POST", LIST, [("Transfer-Encoding", "chunked")]),
+         413, TOO_LARGE, "createBackup", body=chunked_exactly(BODY_LIMIT + 1), headers=CLOSE),
     _post("POST invalid JSON", [("Content-Type", "application/json")], b'{"name": "x",,}\x00'),
     _post("POST JSON that is not an object", [("Content-Type", "application/json")], b"[1, 2, 3]"),
     _post("POST form data", [("Content-Type", "application/x-www-form-urlencoded")], b"a=1&b=%FF&&=&c"),
     _post("POST broken multipart", [("Content-Type", "multipart/form-data; boundary=zzz")], b"--zzz\r\nnope"),
     _post("POST binary body", [("Content-Type", "application/octet-stream")], bytes(range(256)) * 64),
     # -- methods ---------------------------------------------------------------------------------
-    *[Case(f"{method} on the list", request(method, LIST), 405, f'Method "{method}" not allowed.')
+    *[Case(f"{method} on the list", request(method, LIST), 405, f'Method "{method}" not allowed.', headers=LIST_ALLOW)
       for method in ("PUT", "PATCH", "DELETE", "TRACE", "PROPFIND", "PURGE")],
-    Case("DELETE on the detail", request("DELETE", DETAIL), 405, 'Method "DELETE" not allowed.'),
-    Case("CONNECT to an API path", request("CONNECT", LIST), (400, 405)),
+    Case("DELETE on the detail", request("DELETE", DETAIL), 405, 'Method "DELETE" not allowed.',
+         headers={"allow": "GET, HEAD, OPTIONS"}),
+    Case("CONNECT to an API path", request("CONNECT", LIST), (400, 405),
+         check=one_of(MALFORMED, 'Method "CONNECT" not allowed.')),
     _parser_400("unknown method token FOO", request("FOO", LIST), (400, 405),
                 notes="RFC 9110 allows any token; 405 as documented, or a JSON 400 from the parser"),
     _parser_400("lower-case method get", request("get", LIST), (400, 405)),

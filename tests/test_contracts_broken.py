@@ -16,6 +16,7 @@ from contracts import Status, build_options, execute
 from contracts.redaction import MASK
 from contracts.reporting import Console, summary
 from tests.broken import BUGS, credentials
+from tests.broken.bugs import BUG_FINDINGS
 
 pytest_plugins = ["tests.contracts_servers"]
 pytestmark = pytest.mark.integration
@@ -69,6 +70,10 @@ def test_each_bug_fails_the_check_that_should_catch_it(broken_server, name):
         for finding in result.roots:  # every problem names its rule, field, expected and received value
             assert finding.rule and finding.expected, finding.render()
             assert finding.field or finding.rule.endswith((".status", ".methods")), finding.render()
+    if name in BUG_FINDINGS:  # and for the reason that only this bug gives
+        summaries = [f"{finding.summary} (expected {finding.expected})" for result in report.results
+                     if result.check_id in bug.caught_by for finding in result.findings]
+        assert any(BUG_FINDINGS[name] in summary for summary in summaries), (name, summaries)
 
 
 def test_correct_variant_passes_a_full_run_with_every_option(broken_server):

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from openapi_spec_validator import validate
 
-from mockserver.frontend.docs import SWAGGER_UI_VERSION, STATIC_DIR
+from mockserver.frontend.docs import STATIC_DIR, SWAGGER_UI_VERSION
 from tests.frontend_server import running
 from tests.spec_validation import spec_document
 
@@ -79,5 +79,8 @@ def test_served_spec_follows_the_address_the_client_used(mock):
 
 
 def test_docs_do_not_shadow_the_api(mock):
-    assert mock.request("GET", "/v1/docs").status_code == 404
-    assert mock.request("POST", "/docs").status_code == 405
+    under_api = mock.request("GET", "/v1/docs")
+    assert (under_api.status_code, under_api.json()) == (404, {"detail": "Not found."})
+    posted = mock.request("POST", "/docs")
+    assert (posted.status_code, posted.json()) == (405, {"detail": 'Method "POST" not allowed.'})
+    assert set(posted.headers["allow"].split(", ")) == {"GET", "HEAD"}  # Starlette's order varies by process

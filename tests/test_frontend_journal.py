@@ -16,10 +16,10 @@ import pytest
 
 from mockserver.app import create_app
 from mockserver.control.guard import is_loopback
-from mockserver.control.routes import check_no_shadowing
-from mockserver.exceptions import SpecError
 from mockserver.control.journal import AccessLog
 from mockserver.control.redaction import Redactor
+from mockserver.control.routes import check_no_shadowing
+from mockserver.exceptions import SpecError
 from mockserver.settings import Settings
 from mockserver.spec import load_model
 from mockserver.spec.document import Spec
@@ -44,7 +44,8 @@ def clean(mock):
 
 def test_journal_lists_requests_newest_first_with_tokens_redacted(mock):
     org, admin_token = mock.creds["org_sid"], mock.creds["admin_token"]
-    mock.request("GET", list_url(org) + "?page=2&page_size=3", {"Authorization": f"Token {admin_token}", "X-Trace": "a"})
+    mock.request("GET", list_url(org) + "?page=2&page_size=3",
+                 {"Authorization": f"Token {admin_token}", "X-Trace": "a"})
     mock.request("POST", list_url(org, "detail"), {"token": mock.creds["member_token"]})
     mock.request("GET", detail_url("xxx") + "?token=secret", {"Authorization": f"Bearer {admin_token}"})
     mock.request("GET", "/no/such/path")
@@ -53,15 +54,18 @@ def test_journal_lists_requests_newest_first_with_tokens_redacted(mock):
     body = journal.json()
     assert body["size"] == 5 and body["count"] == 4
     first, second, third, fourth = body["requests"][::-1]  # oldest first here
-    assert (first["method"], first["path"], first["query"], first["status"]) == ("GET", list_url(org), "page=2&page_size=3", 200)
+    assert (first["method"], first["path"], first["query"], first["status"]) == \
+        ("GET", list_url(org), "page=2&page_size=3", 200)
     assert first["params"] == {"page": "2", "page_size": "3"}
     assert first["headers"]["authorization"] == "Token <redacted>" and first["headers"]["x-trace"] == "a"
     assert first["user"] == "Ada Admin"
-    assert (second["method"], second["status"], second["headers"]["token"], second["user"]) == ("POST", 403, "<redacted>", "Max Member")
+    assert (second["method"], second["status"], second["headers"]["token"], second["user"]) == \
+        ("POST", 403, "<redacted>", "Max Member")
     assert third["headers"]["authorization"] == "Bearer <redacted>" and third["query"] == "token=%3Credacted%3E"
     assert third["status"] == 406 and fourth["status"] == 404 and fourth["user"] is None
     assert first["time"].endswith("Z") and first["duration_ms"] >= 0
-    assert admin_token not in journal.text and mock.creds["member_token"] not in journal.text and "secret" not in journal.text
+    for secret in (admin_token, mock.creds["member_token"], "secret"):
+        assert secret not in journal.text
     assert mock.request("GET", "/__mock/requests?limit=1").json()["requests"] == [fourth]
 
 
@@ -73,7 +77,11 @@ def test_journal_is_a_bounded_ring_and_can_be_cleared(mock):
     assert [entry["params"]["page"] for entry in body["requests"]] == ["7", "6", "5", "4", "3"]
     assert mock.request("DELETE", "/__mock/requests").json() == {"detail": "Request journal cleared."}
     assert mock.request("GET", "/__mock/requests").json()["requests"] == []
-    assert mock.request("GET", "/__mock/requests?limit=x").status_code == 400
+    for bad in ("x", "-1", "1.5"):
+        refused = mock.request("GET", f"/__mock/requests?limit={bad}")
+        assert refused.status_code == 400 and refused.headers["content-type"] == "application/json"
+        assert "limit" in refused.json()["detail"], bad
+    assert mock.request("GET", "/__mock/requests?limit=0").json()["requests"] == []
 
 
 def test_the_mock_own_endpoints_are_not_journaled(mock):
@@ -113,7 +121,8 @@ def test_log_line_is_concise_coloured_only_when_asked_and_without_tokens():
               [(b"authorization", b"Token abc")], 406, 0.0123, b"", 0, None)
     plain = AccessLog(io.StringIO(), colour=False).line(record)
     assert "\x1b[" not in plain and "abc" not in plain
-    assert plain.split()[1:] == ["GET", "406", "/v1/organizations/backup/detail/xxx/?token=%3Credacted%3E&page=2", "12.3ms"]
+    target = "/v1/organizations/backup/detail/xxx/?token=%3Credacted%3E&page=2"
+    assert plain.split()[1:] == ["GET", "406", target, "12.3ms"]
     coloured = AccessLog(io.StringIO(), colour=True).line(record)
     assert "\x1b[33m406\x1b[0m" in coloured
     assert AccessLog(io.StringIO()).colour is False  # not a terminal
@@ -141,7 +150,8 @@ def test_console_prints_one_line_per_request(tmp_path):
         output = process.communicate(timeout=20)[0]
     lines = [line for line in output.splitlines() if re.match(r"\d\d:\d\d:\d\d\.\d{3} .*/organizations/", line)]
     assert len(lines) == 1, output
-    assert lines[0].split()[1:4] == ["GET", "200", "/v1/organizations/backup/list/organization/ehkn0a40x1glqvAFKP/list/?page=2"]
+    target = "/v1/organizations/backup/list/organization/ehkn0a40x1glqvAFKP/list/?page=2"
+    assert lines[0].split()[1:4] == ["GET", "200", target]
     assert token not in lines[0] and "\x1b[" not in output
 
 
@@ -157,25 +167,36 @@ def control_call(app, client_host: str, method: str, path: str) -> httpx.Respons
     return asyncio.run(go())
 
 
-@pytest.mark.parametrize("method, path", [("POST", "/__mock/reset"), ("GET", "/__mock/requests"), ("DELETE", "/__mock/requests")])
+CONTROL_ANSWERS = {  # what each control call answers a client it serves
+    ("POST", "/__mock/reset"): {"detail": "Fixtures restored."},
+    ("GET", "/__mock/requests"): {"size": 1000, "count": 0, "requests": []},
+    ("DELETE", "/__mock/requests"): {"detail": "Request journal cleared."},
+}
+
+
+@pytest.mark.parametrize("method, path", list(CONTROL_ANSWERS))
 def test_control_plane_answers_loopback_only(method, path):
     app = create_app(Settings())
     refused = control_call(app, "192.0.2.10", method, path)
     assert refused.status_code == 403
     assert "--control-from-anywhere" in refused.json()["detail"]
     for host in ("127.0.0.1", "127.8.9.10", "::1", "::ffff:127.0.0.1"):
-        assert control_call(app, host, method, path).status_code == 200, host
-    # the API itself answers anyone
-    assert control_call(app, "192.0.2.10", "GET", detail_url("xxx")).status_code == 401
+        served = control_call(app, host, method, path)
+        assert (served.status_code, served.json()) == (200, CONTROL_ANSWERS[method, path]), host
+    # the API itself answers anyone, with its own checks
+    api = control_call(app, "192.0.2.10", "GET", detail_url("xxx"))
+    assert (api.status_code, api.json()) == (401, {"detail": "Authentication credentials were not provided."})
+    assert api.headers["WWW-Authenticate"] == "Token"
     anywhere = create_app(Settings(control_from_anywhere=True))
-    assert control_call(anywhere, "192.0.2.10", method, path).status_code == 200
+    served = control_call(anywhere, "192.0.2.10", method, path)
+    assert (served.status_code, served.json()) == (200, CONTROL_ANSWERS[method, path])
 
 
 def test_forwarded_for_cannot_pose_as_someone_else(mock):
     # uvicorn runs without proxy headers: the TCP peer (loopback here) decides, not the header
-    response = mock.request("GET", "/__mock/requests", {"X-Forwarded-For": "192.0.2.10"})
-    assert response.status_code == 200
-    assert mock.request("GET", "/__mock/requests", {"X-Forwarded-For": "batch"}).status_code == 200
+    for forwarded in ("192.0.2.10", "batch"):
+        response = mock.request("GET", "/__mock/requests", {"X-Forwarded-For": forwarded})
+        assert (response.status_code, response.json()) == (200, {"size": 5, "count": 0, "requests": []}), forwarded
 
 
 def test_is_loopback():
@@ -186,7 +207,8 @@ def test_is_loopback():
 def test_no_api_path_may_shadow_the_mock_own_paths():
     spec = Spec.load()
     check_no_shadowing(load_model(spec))
-    document = {**spec.document, "paths": {**spec.document["paths"], "/__mock/reset": {"post": {"operationId": "evil", "responses": {}}}}}
+    evil = {"post": {"operationId": "evil", "responses": {}}}
+    document = {**spec.document, "paths": {**spec.document["paths"], "/__mock/reset": evil}}
     with pytest.raises(SpecError, match="would hide the mock's /__mock"):
         check_no_shadowing(load_model(Spec(document)))
     document["paths"] = {**spec.document["paths"], "/docs": {"get": {"operationId": "docs", "responses": {}}}}

@@ -17,15 +17,17 @@ import asyncio
 import copy
 import json
 import os
+import re
 import select
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -33,8 +35,8 @@ import yaml
 
 from mockserver.cli import demo_credentials
 from mockserver.data.fixtures import load_fixtures
-from mockserver.settings import Settings
 from mockserver.data.records import shape_of
+from mockserver.settings import Settings
 from mockserver.spec.document import Spec
 from tests.hardening_cases import CASES, Case
 from tests.spec_validation import assert_conforms, operation
@@ -247,6 +249,8 @@ def test_nasty_input_is_answered_as_documented(mock: Mock, case: Case) -> None:
         assert_conforms(case.operation, answer.status, answer.headers, answer.body)
     if case.check is not None:
         case.check(data)
+    for name, value in case.headers.items():
+        assert answer.headers.get(name) == value, f"{shown}: header {name}: {answer.headers.get(name)!r}"
 
 
 def test_the_case_table_is_sound() -> None:
@@ -262,7 +266,8 @@ def test_connection_stays_usable_after_errors(mock: Mock) -> None:
         b"GET /nope HTTP/1.1\r\nHost: localhost\r\n\r\n",
         b"DELETE /v1/organizations/backup/detail/x/ HTTP/1.1\r\nHost: localhost\r\n\r\n",
         b"GET /v1/organizations/backup/detail/x/ HTTP/1.1\r\nHost: localhost\r\nAuthorization: Token nope\r\n\r\n",
-        fill(mock, b"GET /v1/organizations/backup/detail/{sid}/ HTTP/1.1\r\nHost: localhost\r\nAuthorization: Token {admin}"
+        fill(mock, b"GET /v1/organizations/backup/detail/{sid}/ HTTP/1.1\r\nHost: localhost\r\n"
+                   b"Authorization: Token {admin}"
                    b"\r\n\r\n"),
     ]
     statuses = []
@@ -503,6 +508,12 @@ def test_binds_loopback_only_by_default(mock: Mock) -> None:
     assert set(addresses) == {"127.0.0.1"}, f"the mock listens on {addresses}"
 
 
+def _logged(output: str, fragment: str) -> int:
+    """How many access-log lines (`HH:MM:SS.mmm METHOD STATUS target duration`) name `fragment`."""
+    return sum(1 for line in output.splitlines()
+               if fragment in line and re.match(r"\d\d:\d\d:\d\d\.\d{3} [A-Z]+ +\d{3} ", line))
+
+
 def test_tokens_never_appear_in_the_output_or_the_journal(mock: Mock) -> None:
     secret = "s3cr3t" + "0a40x" * 6  # an unknown token, sent every way a token can be sent
     admin = mock.creds["admin_token"]
@@ -521,12 +532,19 @@ def test_tokens_never_appear_in_the_output_or_the_journal(mock: Mock) -> None:
         f"POST {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {admin}\r\nContent-Length: 0",
         f"GET /v1/organizations/backup/detail/nope/ HTTP/1.1\r\nHost: localhost\r\nAuthorization: Token {admin}",
     ]
-    for head in heads:
-        assert send(mock, head.encode()).status < 500
+    logged_before = _logged(mock.output(), "/organizations/backup/")
+    statuses = [send(mock, head.encode()).status for head in heads]
+    assert statuses == [401, 401, 401, 401, 401, 401, 200, 200, 200, 406]
     journal = send(mock, b"GET /__mock/requests HTTP/1.1\r\nHost: 127.0.0.1")
     assert journal.status == 200
+    entries = json.loads(journal.body)["requests"][:len(heads)]
+    assert [entry["status"] for entry in entries] == statuses[::-1]  # every request journaled, newest first
     assert secret.encode() not in journal.body and admin.encode() not in journal.body
-    time.sleep(0.2)  # let the access log reach the file
+    # the access log line is written after the answer: wait for all of them before looking for tokens
+    deadline = time.monotonic() + 30
+    while (logged := _logged(mock.output(), "/organizations/backup/") - logged_before) < len(heads):
+        assert time.monotonic() < deadline, f"only {logged} of {len(heads)} requests reached the log"
+        time.sleep(0.05)
     output = mock.output()
     assert secret not in output, "a token sent by a client appears in the mock's output"
     assert output.count(admin) == banner_count, "a token appears in the mock's output beyond its banner"

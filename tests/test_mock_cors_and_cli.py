@@ -55,10 +55,14 @@ def test_cors_can_be_restricted():
         refused = client.options("/v1/", headers={"Origin": ORIGIN, **preflight})
         assert refused.status_code == 400
         assert "Access-Control-Allow-Origin" not in refused.headers
+        # "Every body is JSON" (README, Behaviour): a refused preflight too
+        assert refused.headers["content-type"] == "application/json", refused.text
+        assert isinstance(refused.json()["detail"], str)
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "mockserver", *args], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    return subprocess.run([sys.executable, "-m", "mockserver", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=60)
 
 
 def test_credentials_json():

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import pytest
+import yaml
+from starlette.testclient import TestClient
 
-from tests.spec_validation import assert_conforms
+from mockserver.app import create_app
+from mockserver.exceptions import SpecError
+from mockserver.settings import Settings
+from tests.spec_validation import SPEC_PATH, assert_conforms
 from tests.urls import detail_url, list_url, token
 
 NOT_PROVIDED = {"detail": "Authentication credentials were not provided."}
@@ -38,9 +43,22 @@ def test_list_401(client, creds, method, headers, body):
     assert_conforms("listBackups" if method == "GET" else "createBackup", 401, response.headers, response.content)
 
 
+def test_only_the_first_authorization_header_counts(client, creds):
+    """Django keeps one value per header name: the first here (DRF behind a WSGI server may see both
+    joined, a token with spaces); never the second, valid one."""
+    url = list_url(creds["org_sid"])
+    twice = [("Authorization", "Token nope"), ("Authorization", f"Token {creds['admin_token']}")]
+    response = client.get(url, headers=twice)
+    assert (response.status_code, response.json()) == (401, INVALID_TOKEN)
+    elsewhere = [("X-Note", f"Token {creds['admin_token']}")]  # a token in another header is no credential
+    response = client.get(url, headers=elsewhere)
+    assert (response.status_code, response.json()) == (401, NOT_PROVIDED)
+
+
 def test_keyword_is_case_insensitive(client, creds):
     for keyword in ("token", "TOKEN", "bearer", "BEARER"):
-        response = client.get(list_url(creds["org_sid"]), headers={"Authorization": f"{keyword} {creds['admin_token']}"})
+        headers = {"Authorization": f"{keyword} {creds['admin_token']}"}
+        response = client.get(list_url(creds["org_sid"]), headers=headers)
         assert response.status_code == 200, keyword
 
 
@@ -71,7 +89,8 @@ def test_list_406_and_403(client, creds, method):
 
 def test_member_who_is_admin_elsewhere_is_403_here(client, creds):
     partner = "e0f4aa8ef00b0d8d4d4a3bb8b3b2e5ef2fa3dcb6"  # not a fixture token: must be 401
-    assert client.get(list_url(creds["org_sid"]), headers=token(partner)).status_code == 401
+    unknown = client.get(list_url(creds["org_sid"]), headers=token(partner))
+    assert (unknown.status_code, unknown.json()) == (401, INVALID_TOKEN)
     users = client.app.state.mock.fixtures.users
     both = next(user for user in users if len(user.roles) == 2)
     response = client.get(list_url(creds["org_sid"]), headers=token(both.token))
@@ -116,21 +135,62 @@ def test_other_methods_are_405(client, creds, method):
         assert response.headers["Allow"] == allow
 
 
+METADATA_PARSES = ["application/json", "application/x-www-form-urlencoded", "multipart/form-data"]
+
+
 def test_options_is_drf_metadata(client, creds):
-    response = client.options(list_url(creds["org_sid"]), headers=token(creds["admin_token"]))
-    assert response.status_code == 200
-    assert response.headers["Allow"] == "GET, POST, HEAD, OPTIONS"
-    assert response.json()["name"] == "Backup List"
-    assert client.options(list_url(creds["org_sid"])).status_code == 401
+    admin = token(creds["admin_token"])
+    for url, name, allow in [
+        (list_url(creds["org_sid"]), "Backup List", "GET, POST, HEAD, OPTIONS"),
+        (detail_url("anything"), "Backup Detail", "GET, HEAD, OPTIONS"),
+    ]:
+        response = client.options(url, headers=admin)
+        assert response.status_code == 200
+        assert response.headers["Allow"] == allow
+        assert response.headers["content-type"] == "application/json"
+        assert response.json() == {"name": name, "description": "", "renders": ["application/json"],
+                                   "parses": METADATA_PARSES}
+
+
+@pytest.mark.parametrize("headers, body", [({}, NOT_PROVIDED), ({"Authorization": "Token nope"}, INVALID_TOKEN)])
+def test_options_authenticates_like_drf(client, creds, headers, body):
+    for url in (list_url(creds["org_sid"]), detail_url("anything")):
+        response = client.options(url, headers=headers)
+        assert (response.status_code, response.json()) == (401, body), url
+        assert response.headers["WWW-Authenticate"] == "Token"
+        assert response.headers["content-type"] == "application/json"
+        assert "Allow" not in response.headers
+
+
+def without_date(headers) -> dict[str, str]:
+    return {name: value for name, value in headers.items() if name.lower() != "date"}
 
 
 def test_head_is_get_without_body(client, creds):
-    response = client.head(list_url(creds["org_sid"]), headers=token(creds["admin_token"]))
-    assert response.status_code == 200
-    assert response.headers["content-type"] == "application/json"
+    """HEAD answers what GET answers (status, headers, checks), without a body (Django's HEAD)."""
+    admin, member = token(creds["admin_token"]), token(creds["member_token"])
+    first = client.get(list_url(creds["org_sid"]), headers=admin).json()["results"][0]["sid"]
+    for url, headers, status in [
+        (list_url(creds["org_sid"]), admin, 200),
+        (detail_url(first), admin, 200),
+        (list_url(creds["org_sid"]), {}, 401),
+        (detail_url(first), {}, 401),
+        (list_url(creds["org_sid"]), member, 403),
+        (detail_url(first), member, 403),
+        (list_url(creds["org_sid"], level="user"), admin, 406),
+    ]:
+        got = client.get(url, headers=headers)
+        head = client.head(url, headers=headers)
+        assert (head.status_code, got.status_code) == (status, status), url
+        assert head.content == b""
+        assert without_date(head.headers) == without_date(got.headers), url
+        assert head.headers["content-length"] == str(len(got.content))
+        if status == 401:
+            assert head.headers["WWW-Authenticate"] == "Token"
 
 
-@pytest.mark.parametrize("path", ["/", "/v1/", "/nothing/here/", "/v1/organizations/backup/", "/v2/organizations/backup/detail/x/"])
+@pytest.mark.parametrize(
+    "path", ["/", "/v1/", "/nothing/here/", "/v1/organizations/backup/", "/v2/organizations/backup/detail/x/"])
 def test_unknown_paths_are_404(client, path):
     response = client.get(path)
     assert (response.status_code, response.json()) == (404, {"detail": "Not found."})
@@ -145,3 +205,33 @@ def test_missing_trailing_slash_redirects(client, creds):
     followed = client.get(url + "?page=2", headers=token(creds["admin_token"]))
     assert followed.status_code == 200
     assert followed.json()["page_number"] == 2
+
+
+def _spec_with_invalid_token_example(tmp_path, example):
+    """A copy of openapi.yaml whose `invalidToken` example is `example` (None: no such example)."""
+    document = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
+    examples = document["components"]["responses"]["NotAuthenticated"]["content"]["application/json"]["examples"]
+    if example is None:
+        del examples["invalidToken"]
+    else:
+        examples["invalidToken"] = example
+    spec = tmp_path / "openapi.yaml"
+    spec.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    return spec
+
+
+@pytest.mark.parametrize("example, served", [
+    ({"value": {"detail": "This token is unknown here."}}, "This token is unknown here."),  # the spec's text
+    (None, "Invalid token."),  # no such example: DRF's own text
+])
+def test_error_texts_come_from_the_spec_examples(tmp_path, creds, example, served):
+    app = create_app(Settings(spec_path=_spec_with_invalid_token_example(tmp_path, example)))
+    with TestClient(app) as client:
+        response = client.get(list_url(creds["org_sid"]), headers=token("nope"))
+    assert (response.status_code, response.json()) == (401, {"detail": served})
+    assert response.headers["WWW-Authenticate"] == "Token"
+
+
+def test_an_error_example_that_is_not_an_error_body_stops_the_mock(tmp_path):
+    with pytest.raises(SpecError, match="invalidToken"):
+        create_app(Settings(spec_path=_spec_with_invalid_token_example(tmp_path, {"value": "Invalid token."})))

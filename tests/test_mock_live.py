@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 
 import pytest
 from labii_sdk.api_client import APIObject
@@ -11,8 +12,8 @@ from labii_sdk.sdk import LabiiObject
 
 from mockserver.cli import demo_credentials
 from mockserver.data.fixtures import load_fixtures
-from mockserver.settings import Settings
 from mockserver.data.records import shape_of
+from mockserver.settings import Settings
 from mockserver.spec.document import Spec
 from tests.spec_validation import assert_conforms
 from tests.urls import detail_url, list_url
@@ -45,6 +46,56 @@ def raw(server, method: str, path: str, headers: dict[str, bytes | str] | None =
         return response.status, dict(response.getheaders()), response.read()
     finally:
         connection.close()
+
+
+def wire(server, method: str, path: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+    """One request on its own connection, read to the end: every byte the server sent after the head."""
+    lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", "Connection: close"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    received = b""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall("\r\n".join(lines).encode("latin-1") + b"\r\n\r\n")
+        while chunk := sock.recv(65536):
+            received += chunk
+    head, _, rest = received.partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    parsed = {}
+    for line in header_lines:
+        name, _, value = line.partition(":")
+        parsed[name.strip().lower()] = value.strip()
+    return int(status_line.split()[1]), parsed, rest
+
+
+def test_head_answers_like_get_without_a_body_over_http(live_server, creds):
+    admin = {"Authorization": f"Token {creds['admin_token']}"}
+    member = {"token": creds["member_token"]}
+    org = creds["org_sid"]
+    first = json.loads(raw(live_server, "GET", list_url(org), admin)[2])["results"][0]["sid"]
+    cases = [
+        ("listBackups", list_url(org), admin, 200, None),
+        ("getBackup", detail_url(first), admin, 200, None),
+        ("listBackups", list_url(org), {}, 401, "Authentication credentials were not provided."),
+        ("getBackup", detail_url(first), {}, 401, "Authentication credentials were not provided."),
+        ("getBackup", detail_url(first, prefix=""), {"Authorization": "Token nope"}, 401, "Invalid token."),
+        ("listBackups", list_url(org), member, 403, "You do not have permission to perform this action."),
+        ("getBackup", detail_url(first), member, 403, "You do not have permission to perform this action."),
+    ]
+    for operation_id, path, headers, status, detail in cases:
+        got_status, got_headers, got_body = wire(live_server, "GET", path, headers)
+        head_status, head_headers, head_body = wire(live_server, "HEAD", path, headers)
+        assert (head_status, got_status) == (status, status), (path, headers)
+        assert head_body == b"", f"HEAD {path} sent a body: {head_body[:100]!r}"
+        assert_conforms(operation_id, status, got_headers, got_body)
+        if detail is not None:
+            assert json.loads(got_body) == {"detail": detail}
+        head_headers.pop("date", None)
+        got_headers.pop("date", None)
+        assert head_headers == got_headers, path  # Content-Length, Content-Type, WWW-Authenticate alike
+        assert head_headers["content-length"] == str(len(got_body))
+        assert head_headers["content-type"] == "application/json"
+        assert ("www-authenticate" in head_headers) == (status == 401)
+        if status == 401:
+            assert head_headers["www-authenticate"] == "Token"
 
 
 def test_token_that_is_not_text_is_401(live_server, creds):

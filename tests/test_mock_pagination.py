@@ -8,15 +8,19 @@ from urllib import parse
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mockserver.api.pagination import (
     InvalidPage,
+    PageLinks,
     next_link,
     num_pages,
     page_size,
     paginate,
     previous_link,
+    remove_query_param,
+    replace_query_param,
 )
 from tests.spec_validation import assert_conforms
 from tests.urls import list_url, token
@@ -56,6 +60,17 @@ def test_last_and_empty_page(count, size):
     assert paginate(None, size, count).number == 1
 
 
+@pytest.mark.parametrize("raw, valid", [("0", False), ("-1", False), ("1", True), ("3", True), ("4", False),
+                                        ("last", True), ("", True), (None, True), ("01", True), ("1.0", False)])
+def test_page_number_boundaries(raw, valid):
+    """30 backups by 10: pages 1 to 3 (empty or no value is 1); 0, negatives and page 4 are invalid."""
+    if valid:
+        assert 1 <= paginate(raw, 10, 30).number <= 3
+    else:
+        with pytest.raises(InvalidPage):
+            paginate(raw, 10, 30)
+
+
 @given(st.text(max_size=20))
 def test_page_strings_that_are_not_integers_are_invalid(raw):
     try:
@@ -68,17 +83,61 @@ def test_page_strings_that_are_not_integers_are_invalid(raw):
         paginate(raw, 10, 30)
 
 
-@given(st.one_of(st.none(), st.text(max_size=12), st.integers(-10**6, 10**6).map(str)))
-def test_page_size_falls_back_or_caps(raw):
-    size = page_size(raw, 10, 1000)
-    try:
-        value = int(raw) if raw is not None else None
-    except ValueError:
-        value = None
-    if value is None or value <= 0:
-        assert size == 10
-    else:
-        assert size == min(value, 1000)
+# -- page_size, against an oracle written from DRF's documented behaviour ----------------------
+# PageNumberPagination with page_size 10 and max_page_size 1000: a positive integer is taken, capped
+# at 1000; zero, a negative number, an empty value, anything that is not an integer (and no value at
+# all) gives the default. DRF parses the value with Python's int(), so surrounding blanks, a plus sign
+# and leading zeros are accepted. Each generated value comes with its expected size, known from how it
+# was built, never computed by parsing it.
+DEFAULT_SIZE, MAX_SIZE = 10, 1000
+
+
+def _written(number: int) -> st.SearchStrategy[str]:
+    """Ways to write an integer that int() accepts."""
+    sign = "-" if number < 0 else ""
+    digits = str(abs(number))
+    return st.sampled_from([f"{sign}{digits}", f" {sign}{digits}", f"{sign}{digits}\t", f"{sign}00{digits}",
+                            f"+{digits}" if number >= 0 else f"{sign}{digits}\n"])
+
+
+def _not_an_integer() -> st.SearchStrategy[str]:
+    digits = st.text(alphabet="0123456789", max_size=4)
+    junk = st.text(alphabet="abcxyzE.,%-", min_size=1, max_size=4).filter(lambda text: any(c not in "-" for c in text))
+    return st.one_of(st.just(""), st.text(alphabet=" \t", min_size=1, max_size=3),
+                     st.tuples(digits, junk, digits).map("".join))
+
+
+def page_size_cases(default: int, maximum: int) -> st.SearchStrategy[tuple[str | None, int]]:
+    positive = st.integers(min_value=1, max_value=10**7).flatmap(
+        lambda n: _written(n).map(lambda raw: (raw, min(n, maximum))))
+    not_positive = st.integers(min_value=-10**7, max_value=0).flatmap(
+        lambda n: _written(n).map(lambda raw: (raw, default)))
+    invalid = _not_an_integer().map(lambda raw: (raw, default))
+    return st.one_of(positive, not_positive, invalid, st.just((None, default)))
+
+
+@pytest.mark.parametrize("raw, expected", [
+    (None, 10), ("", 10), ("  ", 10), ("0", 10), ("-0", 10), ("-1", 10), ("1", 1), ("2", 2), ("9", 9), ("10", 10),
+    ("11", 11), ("999", 999), ("1000", 1000), ("1001", 1000), (str(10**100), 1000), ("1" * 5000, 10),
+    (" 7", 7), ("+7", 7), ("007", 7), ("7.0", 10), ("1e2", 10), ("0x10", 10), ("abc", 10), ("7 7", 10), ("1_000", 1000),
+])
+def test_page_size_boundaries(raw, expected):
+    """`1` * 5000 is past Python's 4,300-digit int() limit: int() refuses it, so the default."""
+    assert page_size(raw, DEFAULT_SIZE, MAX_SIZE) == expected
+
+
+@given(page_size_cases(DEFAULT_SIZE, MAX_SIZE))
+def test_page_size_falls_back_or_caps_like_drf(case):
+    raw, expected = case
+    assert page_size(raw, DEFAULT_SIZE, MAX_SIZE) == expected
+
+
+@given(st.integers(min_value=1, max_value=100).flatmap(
+    lambda default: st.tuples(st.just(default), st.integers(min_value=default, max_value=5000))).flatmap(
+    lambda limits: st.tuples(st.just(limits), page_size_cases(*limits))))
+def test_page_size_uses_the_given_default_and_maximum(limits_and_case):
+    (default, maximum), (raw, expected) = limits_and_case
+    assert page_size(raw, default, maximum) == expected
 
 
 @given(
@@ -104,6 +163,19 @@ def test_links_keep_other_parameters_and_sort_like_drf(number, extra_pages, othe
         assert "page" not in parse_qs(urlsplit(prev).query)
     else:
         assert parse_qs(urlsplit(prev).query)["page"] == [str(number - 1)]
+
+
+@given(
+    st.dictionaries(st.sampled_from(["q", "page", "page_size", "a", "z", "é"]),
+                    st.lists(st.text(max_size=4), min_size=1, max_size=2), max_size=4),
+    st.integers(min_value=1, max_value=99),
+)
+def test_links_are_drfs_replace_and_remove_query_param(query, number):
+    """PageLinks parses the URL once; it must give what DRF's two helpers (kept beside it) give."""
+    url = "http://h:1/v1/x/?" + urlencode(query, doseq=True)
+    links = PageLinks(url)
+    assert links.url(number) == replace_query_param(url, "page", number)
+    assert links.url(None) == remove_query_param(url, "page")
 
 
 def test_documented_link_format():
@@ -153,7 +225,8 @@ def test_last_page_and_past_the_end(client, creds):
 
 @pytest.mark.parametrize(
     "raw, expected",
-    [("", 10), ("0", 10), ("-3", 10), ("abc", 10), ("2.5", 10), ("1001", 1000), (str(10**100), 1000), ("7", 7), (" 7", 7)],
+    [("", 10), ("0", 10), ("-3", 10), ("abc", 10), ("2.5", 10), ("1001", 1000), (str(10**100), 1000), ("7", 7),
+     (" 7", 7)],
 )
 def test_page_size_values_over_http(client, creds, raw, expected):
     response = client.get(list_url(creds["org_sid"]), params={"page_size": raw}, headers=token(creds["admin_token"]))

@@ -2,7 +2,8 @@
 
 The six documented fields follow the documented rules, when the spec declares them: the
 name is the UTC time stamp and `.gz`, the description repeats that stamp, the size is a
-human-readable size a little larger than the newest backup's, `date_created` is ISO 8601 in
+human-readable size a little larger than the newest backup's (and shown larger: at least one
+step of its one decimal), `date_created` is ISO 8601 in
 UTC and never behind the newest backup (so a new backup is always first), and backups cannot
 be changed (`change_permission` false). Every other field gets the value the record shape
 derived from its schema (records.py).
@@ -68,6 +69,20 @@ def format_size(num_bytes: float) -> str:
     raise AssertionError("unreachable")
 
 
+def grown(previous: float) -> float:
+    """A size 0.1 % to 1.5 % above `previous` that also shows as larger: where one decimal is
+    coarse (1.0 GB: a step is 10 %), at least one shown step more. A size at the cap stays there."""
+    size = previous * (1 + random.uniform(*GROWTH))
+    if parse_size(format_size(size)) <= previous < MAX_DATABASE_BYTES:
+        value = float(previous)
+        unit = 1.0
+        while value >= 1024 and unit < 1024.0**4:
+            value /= 1024
+            unit *= 1024
+        size = previous + unit / 10  # one shown step of the unit `previous` is shown in
+    return min(size, MAX_DATABASE_BYTES)
+
+
 def time_stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y%m%d%H%M%S")
 
@@ -106,6 +121,6 @@ def new_backup(
         moment = newest.created_at + timedelta(microseconds=1)
     size_text = shape.value(newest, "database_size") if newest is not None else None
     previous = parse_size(size_text) if isinstance(size_text, str) else FIRST_DATABASE_BYTES
-    size = previous * (1 + random.uniform(*GROWTH))
+    size = grown(previous)
     values = {**shape.filled, **documented_values(new_sid(taken), moment, moment, size)}
     return shape.make(organization, values)

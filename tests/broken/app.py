@@ -151,10 +151,11 @@ class BackupApi:
             return {key: fields[key] for key in ("sid", "name")}
         if serializer == "list" and "list_drops_description" in self.bugs:
             fields.pop("description")
-        return fields
+        return issue15_fields(self.bugs, backup, fields)
 
     async def list(self, request: Request) -> Response:
         try:
+            issue15_serializer(self.bugs, request)
             sid, serializer = self.check_list(request)
             if request.method == "POST":
                 return await self.create(request, sid, serializer)
@@ -258,6 +259,7 @@ class BackupApi:
         now = max(datetime.now(UTC), latest + timedelta(seconds=1))
         if "create_dated_in_the_past" in self.bugs:
             now = datetime(2020, 1, 1, tzinfo=UTC)
+        now = issue15_created(self.bugs, self.backups, organization, now)
         self.created += 1
         backup = Backup(f"new0a40x{self.created:04d}Created", organization, now, 60.0 + self.created)
         if "create_not_stored" not in self.bugs:
@@ -320,3 +322,27 @@ def create_app(bugs: frozenset[str] = frozenset()) -> Starlette:
     app = Starlette(routes=routes, exception_handlers={404: not_found})
     app.state.api = api
     return app
+
+
+# -- issue 15: bugs that surviving mutants of the kit showed missing (tests/mutation) --------------------
+def issue15_fields(bugs: frozenset[str], backup: Backup, fields: dict[str, Any]) -> dict[str, Any]:
+    """description_stamp_later: the description names the second after the name's time stamp,
+    still `Data backup on <14 digits>`, so only the kit's comparison of the two stamps sees it."""
+    if "description_stamp_later" in bugs and "description" in fields:
+        fields["description"] = f"Data backup on {(backup.created + timedelta(seconds=1)):%Y%m%d%H%M%S}"
+    return fields
+
+
+def issue15_created(bugs: frozenset[str], backups: list[Backup], organization: str, now: datetime) -> datetime:
+    """create_behind_newest: a new backup is dated one second before the organization's newest, so the
+    list shows it second, behind an older backup, while count and read-back stay right."""
+    if "create_behind_newest" not in bugs:
+        return now
+    return max(b.created for b in backups if b.organization == organization) - timedelta(seconds=1)
+
+
+def issue15_serializer(bugs: frozenset[str], request: Request) -> None:
+    """unknown_serializer_lists: a GET with a serializer the API does not know gets the list view."""
+    if "unknown_serializer_lists" in bugs and request.method == "GET":
+        if request.path_params["serializer"] not in SERIALIZERS:
+            request.path_params["serializer"] = "list"

@@ -127,4 +127,18 @@ BUGS = {bug.name: bug for bug in (
         ("writes.create",), needs_writes=True),
     Bug("create_not_on_later_pages", "write persistence", "after a create, pages after the first are not shifted",
         ("writes.create",), needs_writes=True),
+    # -- issue 15: bugs that surviving mutants of the kit showed missing (see BUG_FINDINGS) ---------
+    Bug("description_stamp_later", "field formats", "each description names the second after the name's stamp",
+        ("serializers.fields",)),
+    Bug("create_behind_newest", "ordering", "a created backup is dated a second before the newest, so second",
+        ("writes.create",), needs_writes=True),
+    Bug("unknown_serializer_lists", "error bodies", "GET with an unknown serializer answers the list view",
+        ("errors.wrong_serializer",)),
 )}
+
+# issue 15: what the finding must say, where a failure of the same check for another reason would hide
+# that the comparison named here is gone (tests/test_contracts_broken.py).
+BUG_FINDINGS = {
+    "description_stamp_later": "(expected the time stamp of name",
+    "create_behind_newest": ": results is [",  # the new backup is not first on page 1: a count failure is not this
+}
