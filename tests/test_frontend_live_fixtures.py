@@ -5,8 +5,8 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-import sqlite3
 import shutil
+import sqlite3
 import time
 from pathlib import Path
 
@@ -15,8 +15,8 @@ from starlette.testclient import TestClient
 
 from mockserver.app import create_app
 from mockserver.cli import demo_credentials
-from mockserver.exceptions import FixtureError, StateError
 from mockserver.data.fixtures import DEFAULT_FIXTURES_DIR
+from mockserver.exceptions import FixtureError, StateError
 from mockserver.settings import Settings
 from tests.frontend_server import running
 from tests.urls import detail_url, list_url
@@ -104,8 +104,10 @@ def test_editing_a_fixture_reloads_it_and_a_bad_edit_keeps_the_previous(fixtures
             backups.write_text(original_backups)
 
         fix()
-        eventually(lambda: mock.request("GET", list_url(empty), new_admin).status_code == 401, "the user's removal", fix)
-        assert mock.request("GET", list_url(empty), {"Authorization": f"Token {mock.creds['empty_token']}"}).json()["count"] == 0
+        eventually(lambda: mock.request("GET", list_url(empty), new_admin).status_code == 401, "the user's removal",
+                   fix)
+        empty_admin = {"Authorization": f"Token {mock.creds['empty_token']}"}
+        assert mock.request("GET", list_url(empty), empty_admin).json()["count"] == 0
 
 
 def saved(path: Path) -> list[dict]:

@@ -308,7 +308,7 @@ def test_nothing_acknowledged_is_lost_when_the_mock_is_killed_during_writes(
     for killed in _run_mock(tmp_path_factory, "--state", str(state), "--quiet"):
         stop = threading.Event()
 
-        def post_until_gone() -> None:
+        def post_until_gone(killed: Mock = killed, stop: threading.Event = stop) -> None:
             with httpx.Client(headers={"Authorization": f"Token {admin(killed)}"}, timeout=10) as client:
                 while not stop.is_set():
                     try:

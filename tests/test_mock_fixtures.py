@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mockserver.exceptions import FixtureError
 from mockserver.data.fixtures import DEFAULT_FIXTURES_DIR, load_fixtures
 from mockserver.data.models import ADMIN, MEMBER
 from mockserver.data.records import shape_of
+from mockserver.exceptions import FixtureError
 from mockserver.spec.document import Spec
-from tests.spec_validation import spec_document, validate_schema, resolve
+from tests.spec_validation import resolve, spec_document, validate_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -80,8 +80,10 @@ def test_bad_backup_entries_are_named(fixture_dir, change, message):
 def test_unquoted_date_is_refused_with_a_hint_of_the_type(fixture_dir):
     path = fixture_dir / "backups.yaml"
     text = path.read_text()
-    path.write_text(text.replace('date_created: "2024-09-03T03:16:43.677244Z"', "date_created: 2024-09-03T03:16:43.677244Z"))
-    with pytest.raises(FixtureError, match="entry 1 .*date_created: 2024-09-03T03:16:43.677244.* was read as a YAML date, not a string: quote it"):
+    quoted = 'date_created: "2024-09-03T03:16:43.677244Z"'
+    path.write_text(text.replace(quoted, "date_created: 2024-09-03T03:16:43.677244Z"))
+    message = "entry 1 .*date_created: 2024-09-03T03:16:43.677244.* was read as a YAML date, not a string: quote it"
+    with pytest.raises(FixtureError, match=message):
         load_fixtures(fixture_dir, shape_of(Spec.load()))
 
 

@@ -261,7 +261,7 @@ def test_links_are_absolute_and_keep_the_v1_prefix_and_other_parameters(client, 
 
 # -- the fast way to the same links -------------------------------------------------------------
 
-from mockserver.api.pagination import PageLinks, PlainLinks, plain_pairs  # noqa: E402
+from mockserver.api.pagination import PlainLinks, plain_pairs  # noqa: E402
 
 plain_text = st.text(alphabet="abcpz_~.-019=&", max_size=40)
 

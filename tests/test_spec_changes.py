@@ -23,9 +23,9 @@ from starlette.testclient import TestClient
 
 from mockserver.app import create_app
 from mockserver.cli import demo_credentials
+from mockserver.data.fixtures import DEFAULT_FIXTURES_DIR
 from mockserver.data.records import RecordShape
 from mockserver.data.serializers import Serializers
-from mockserver.data.fixtures import DEFAULT_FIXTURES_DIR
 from mockserver.exceptions import FixtureError, SpecError
 from mockserver.settings import Settings
 from mockserver.spec import Spec, load_model
@@ -334,7 +334,8 @@ INCONSISTENT: list[tuple[str, Edit, str]] = [
         {"/__mock/reset": {"post": {"operationId": "evil", "responses": {"200": {"description": "ok"}}}}}),
      r"openapi.yaml#/paths/~1__mock~1reset/post: evil \(/__mock/reset\) would hide the mock's /__mock"),
     ("an undeclared path parameter", lambda d: d["paths"].update(
-        {"/organizations/backup/{kind}/": {"get": {"operationId": "kinds", "responses": {"200": {"description": "ok"}}}}}),
+        {"/organizations/backup/{kind}/": {"get": {"operationId": "kinds",
+                                                   "responses": {"200": {"description": "ok"}}}}}),
      r"openapi.yaml#/paths/~1organizations~1backup~1\{kind\}~1/get: path parameters and .* disagree \(not declared: "
      r"kind\)"),
     ("a list without its organization", lambda d: d["components"]["parameters"]["OrganizationSid"].pop("x-role"),

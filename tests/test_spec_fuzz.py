@@ -60,7 +60,8 @@ def apply(document: dict[str, Any], path: tuple[Any, ...], action: str, value: A
         parent[key] = value
 
 
-@settings(max_examples=int(os.environ.get("SPEC_FUZZ_EXAMPLES", "150")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=int(os.environ.get("SPEC_FUZZ_EXAMPLES", "150")), deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(edits=st.lists(st.tuples(st.sampled_from(PATHS), st.sampled_from(["delete", "replace"]), values),
                       min_size=1, max_size=3))
 def test_any_edit_starts_or_is_refused_in_one_line(tmp_path: Path, edits: list[tuple[Any, str, Any]]) -> None:
