@@ -168,7 +168,7 @@ def control_call(app, client_host: str, method: str, path: str) -> httpx.Respons
 
 
 CONTROL_ANSWERS = {  # what each control call answers a client it serves
-    ("POST", "/__mock/reset"): {"detail": "Fixtures restored."},
+    ("POST", "/__mock/reset"): {"detail": "Fixtures restored; scenario rules removed."},
     ("GET", "/__mock/requests"): {"size": 1000, "count": 0, "requests": []},
     ("DELETE", "/__mock/requests"): {"detail": "Request journal cleared."},
 }

@@ -125,7 +125,7 @@ def test_create_delay_hides_a_new_backup_from_the_list_but_not_from_its_detail_u
         # the second grew from the first, the newest of the organization though not yet listed
         assert second["date_created"] > first["date_created"]
         assert_grew_a_little(first["database_size"], second["database_size"])
-        assert mock.request("POST", "/__mock/reset").json() == {"detail": "Fixtures restored."}
+        assert mock.request("POST", "/__mock/reset").json() == {"detail": "Fixtures restored; scenario rules removed."}
         assert mock.request("GET", detail_url(first["sid"]), admin).status_code == 406
         assert mock.request("GET", list_url(org), admin).json() == before
 
