@@ -223,7 +223,9 @@ class Upstream:
                 encoded = prefix.encode("utf-8")
                 raw = raw[len(encoded):] if raw.startswith(encoded + b"/") else quote(rest).encode("ascii")
                 break
-        return httpx.URL(self.origin + self.base + raw.decode("latin-1"), query=scope["query_string"])
+        url = httpx.URL(self.origin + self.base + raw.decode("latin-1"))
+        query: bytes = scope["query_string"]
+        return url.copy_with(query=query) if query else url
 
     async def send(self, method: str, url: httpx.URL, headers: list[tuple[bytes, bytes]],
                    body: bytes | None) -> Relayed:

@@ -121,7 +121,7 @@ class Proxy:
         scope = request.scope
         query = scope["query_string"].decode("latin-1")
         found = self.judge.judge(request.method, scope["path"], query, status, headers, body)
-        self.book.add(request.method, scope["path"], status, found)
+        self.book.add(request.method, scope["path"], query, status, found)
         if self.recorder is not None and operation is not None and request.method != "HEAD":
             self.recorder.see(operation, request.path_params, status, body)
         notes: dict[str, Any] = {"proxy": {"outcome": "relayed"}, "violations": [item.as_json() for item in found]}

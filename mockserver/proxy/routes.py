@@ -3,7 +3,7 @@
     {"judged": 120, "with_violations": 3, "violations": 4,
      "rules": [{"rule": "schema.Backup.database_size", "count": 3, "side": "answer",
                 "last": {"rule", "pointer", "message", "expected", "received", "side",
-                         "method", "path", "status", "time"}}, ...]}
+                         "method", "path", "query", "status", "time"}}, ...]}
 
 Rules come most broken first. Like every `/__mock` route it answers the developer only (the
 control plane's guard). Without `--proxy` nothing is judged: a 404 that says so.

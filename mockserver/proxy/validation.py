@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from mockserver.control.journal import format_time
+from mockserver.control.redaction import Redactor
 from mockserver.exceptions import MockServerError
 
 SHOWN_RULES = 2  # rules named in the header; the rest counted
@@ -116,6 +117,7 @@ class ViolationBook:
     rules at most, each keeping one example."""
 
     def __init__(self) -> None:
+        self.redactor = Redactor()  # a query's secret-named parameters (`?token=`) are not shown
         self.rules: dict[str, _Tally] = {}
         self.judged = 0  # exchanges judged
         self.failing = 0  # ...of which with at least one violation
@@ -124,14 +126,15 @@ class ViolationBook:
         self.rules.clear()
         self.judged = self.failing = 0
 
-    def add(self, method: str, path: str, status: int, found: list[Found]) -> None:
+    def add(self, method: str, path: str, query: str, status: int, found: list[Found]) -> None:
         self.judged += 1
         if not found:
             return
         self.failing += 1
-        when = format_time(time.time())
+        when, query = format_time(time.time()), self.redactor.query(query)
         for item in found:
-            example = {**item.as_json(), "method": method, "path": path, "status": status, "time": when}
+            example = {**item.as_json(), "method": method, "path": path, "query": query, "status": status,
+                       "time": when}
             tally = self.rules.get(item.rule)
             if tally is None:
                 self.rules[item.rule] = _Tally(1, item.side, example)
