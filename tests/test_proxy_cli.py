@@ -37,10 +37,15 @@ def test_the_path_keeps_its_encoding_and_the_query_its_bytes():
     target = upstream.target(scope("/v1/organizations/backup/detail/a b/", b"/v1/organizations/backup/detail/a%20b/",
                                    b"page=2&x=%C3%A9"))
     assert target.raw_path == b"/v1/organizations/backup/detail/a%20b/?page=2&x=%C3%A9"
+    odd_path = "/v1/organizations/backup/detail/a\x7f\xff/"
+    odd = upstream.target(scope(odd_path, odd_path.encode("latin-1"), b"x=\x7f&y=\xff z"))
+    assert odd.raw_path == b"/v1/organizations/backup/detail/a%7F%FF/?x=%7F&y=%FF%20z"
+    dots = upstream.target(scope("/v1/organizations/backup/detail/../"))  # a sid, not a step up
+    assert dots.raw_path == b"/v1/organizations/backup/detail/%2E%2E/"
 
 
 def test_hop_by_hop_headers_stay_and_credentials_go():
-    sent = request_headers([(b"host", b"mock:4010"), (b"authorization", b"Token t"), (b"token", b"t"),
+    sent = request_headers([(b"host", b"mock:4010"), (b"authorization", b"Token t  "), (b"token", b" t"),
                             (b"connection", b"keep-alive, x-private"), (b"x-private", b"1"), (b"te", b"trailers"),
                             (b"content-length", b"0"), (b"accept-encoding", b"br"),
                             (b"prefer", b"code=503, return=minimal; delay=2s"), (b"cookie", b"c=1")])

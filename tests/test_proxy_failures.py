@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 import threading
@@ -14,7 +15,9 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
+from mockserver.proxy import forward
 from mockserver.proxy.relay import STREAMED
+from mockserver.spec import Spec, load_model
 from tests.contracts_helpers import free_port
 from tests.proxy_helpers import DEFAULT_CREDENTIALS, ThreadServer, journal, mock_upstream, proxying
 from tests.urls import detail_url, list_url, token
@@ -63,8 +66,6 @@ class Upstream:
 
 
 async def _sleep() -> None:
-    import asyncio
-
     await asyncio.sleep(0.01)
 
 
@@ -163,3 +164,19 @@ def test_cookies_are_relayed_to_the_client_and_never_kept_for_others(written):
     httpx.get(proxy.url + detail_url("plain"), headers=token(ADMIN), timeout=10)
     httpx.get(proxy.url + detail_url("plain"), headers={**token(ADMIN), "Cookie": "mine=1"}, timeout=10)
     assert upstream.cookies == [None, None, "mine=1"]
+
+
+def test_a_header_http_cannot_carry_is_a_400_not_a_502(written):
+    _, proxy = written  # request_headers() strips such whitespace; a header h11 refuses still gets no 502
+    upstream = forward.Upstream(proxy.settings.proxy_url, load_model(Spec.load()), 5.0)
+
+    async def send() -> None:
+        try:
+            await upstream.send("GET", upstream.target({"path": detail_url("plain"), "query_string": b""}),
+                                [(b"x-odd", b" a ")], None)
+        finally:
+            await upstream.aclose()
+
+    with pytest.raises(forward.Unforwardable) as refused:
+        asyncio.run(send())
+    assert (refused.value.status, refused.value.detail) == (400, "Malformed request.")

@@ -4,7 +4,8 @@ The mock's prefix is mapped onto the upstream URL's path: with `--proxy http://h
 `/v1/organizations/...` and `/organizations/...` both go to `http://host:9000/v1/organizations/...`.
 A URL without a path gets the path of the spec's first server (`/v1`), as the contract kit's
 `--base-url` does; a URL ending in `/` (`http://host:9000/`) means the upstream's root. The rest
-of the path and the query go as received (percent-encoding kept; the mock's `__` choices were
+of the path and the query go as received (percent-encoding kept; bytes a URL cannot hold, and
+`.` or `..` path segments, which a URL would resolve, percent-encoded; the mock's `__` choices were
 taken out before), and so does the body.
 
 Request headers pass as received, credentials included (nothing here logs them), but the
@@ -25,11 +26,13 @@ connections; `--proxy-timeout` on connecting, on each read and write and on wait
 pooled connection; no redirects followed (a 301 is the API's answer to relay); no cookie jar
 (one client's cookies must never ride on another's requests) and no environment (no `.netrc`
 credentials, no proxy variables). A refused or broken connection raises Unreachable (502), a
-timeout TimedOut (504).
+timeout TimedOut (504), a request httpx refuses to send (a header value it finds malformed)
+Unforwardable (400).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from http.cookiejar import CookieJar, DefaultCookiePolicy
@@ -38,6 +41,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 from starlette.types import Scope
 
+from mockserver.api.errors import BAD_REQUEST
 from mockserver.api.routing import path_pattern
 from mockserver.frontend.choices import NAMES
 from mockserver.frontend.latency import format_duration
@@ -68,6 +72,13 @@ class UpstreamError(Exception):
 
 class Unreachable(UpstreamError):
     """Refused, reset or closed before an answer: 502."""
+
+
+class Unforwardable(UpstreamError):
+    """A request the HTTP client refuses to send (a header value it finds malformed): 400, as a parser's."""
+
+    status = 400
+    detail = BAD_REQUEST
 
 
 class TimedOut(UpstreamError):
@@ -128,6 +139,8 @@ def failure(exc: httpx.HTTPError, timeout: float) -> UpstreamError:
         return TimedOut("connection_timeout", f"no connection within {format_duration(timeout)}")
     if isinstance(exc, httpx.TimeoutException):
         return TimedOut("http_response_timeout", f"no answer within {format_duration(timeout)}")
+    if isinstance(exc, httpx.LocalProtocolError):
+        return Unforwardable("http_request_error", f"the request cannot be forwarded ({_reason(exc)})")
     if isinstance(exc, httpx.ConnectError):
         return Unreachable("connection_refused", _reason(exc))
     if isinstance(exc, httpx.RemoteProtocolError):
@@ -155,6 +168,7 @@ def request_headers(raw: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]
         lowered = name.decode("latin-1").lower()
         if lowered in REQUEST_DROPPED or name in named:
             continue
+        value = value.strip(b" \t")  # optional whitespace around a value is not part of it (RFC 9110)
         if lowered == "prefer":
             left = _prefer(value)
             if left is not None:
@@ -223,9 +237,10 @@ class Upstream:
                 encoded = prefix.encode("utf-8")
                 raw = raw[len(encoded):] if raw.startswith(encoded + b"/") else quote(rest).encode("ascii")
                 break
-        url = httpx.URL(self.origin + self.base + raw.decode("latin-1"))
+        raw = _DOT_SEGMENT.sub(lambda found: found.group().replace(b".", b"%2E"), _escaped(raw))
+        url = httpx.URL(self.origin + self.base + raw.decode("ascii"))
         query: bytes = scope["query_string"]
-        return url.copy_with(query=query) if query else url
+        return url.copy_with(query=_escaped(query)) if query else url
 
     async def send(self, method: str, url: httpx.URL, headers: list[tuple[bytes, bytes]],
                    body: bytes | None) -> Relayed:
@@ -251,3 +266,11 @@ class Upstream:
             headers_out.append((b"content-length", length.encode("ascii")))
         return Relayed(response.status_code, headers_out, body_in, None, response.aclose)
 
+
+_UNSAFE = re.compile(rb"[^\x21-\x7e]")
+_DOT_SEGMENT = re.compile(rb"(?<=/)\.\.?(?=/|$)")  # `/../` would be resolved by the URL: sent as `/%2E%2E/`
+
+
+def _escaped(raw: bytes) -> bytes:
+    """Bytes a URL cannot hold as they are (controls, spaces, non-ASCII) percent-encoded; the rest kept."""
+    return _UNSAFE.sub(lambda found: b"%%%02X" % found.group()[0], raw)

@@ -31,7 +31,16 @@ from mockserver.notes import note
 from mockserver.protocol import CONNECTION, Connection
 from mockserver.proxy import STATUS_HEADER, VIOLATIONS_HEADER
 from mockserver.proxy.fallback import Fallback
-from mockserver.proxy.forward import JUDGED_BYTES, Relayed, Upstream, UpstreamError, failure, request_headers
+from mockserver.proxy.forward import (
+    JUDGED_BYTES,
+    Relayed,
+    TimedOut,
+    Unreachable,
+    Upstream,
+    UpstreamError,
+    failure,
+    request_headers,
+)
 from mockserver.proxy.record import Recorder, RecordError
 from mockserver.proxy.validation import Found, Judge, ProxyError, ViolationBook, console, load_judge, summary
 from mockserver.settings import Settings
@@ -99,7 +108,7 @@ class Proxy:
             relayed = await self.upstream.send(request.method, self.upstream.target(scope),
                                                request_headers(scope["headers"]), body)
         except UpstreamError as down:
-            if self.fallback is not None and local is not None:
+            if self.fallback is not None and local is not None and isinstance(down, Unreachable | TimedOut):
                 return await self.fallback.answer(local, request, down)
             return self._failed(scope, down)
         if self.fallback is not None:
@@ -166,7 +175,7 @@ class Proxy:
         return response
 
     def _failed(self, scope: Any, down: UpstreamError) -> Response:
-        outcome = "gateway_timeout" if down.status == 504 else "bad_gateway"
+        outcome = {504: "gateway_timeout", 400: "unforwardable"}.get(down.status, "bad_gateway")
         note(scope, proxy={"outcome": outcome, "reason": down.reason}, console=f"(upstream: {down.reason})")
         body = {"detail": down.detail, "upstream": self.upstream.shown, "reason": down.reason}
         return json_response(body, down.status, {STATUS_HEADER: f"{PROXY_NAME}; error={down.error}"})
