@@ -143,6 +143,9 @@ def test_a_delay_and_other_preferences_shape_the_relayed_answer(upstream, proxy)
     assert answer.status_code == 200 and answer.headers["preference-applied"] == "delay=10ms"
     [seen] = journal(upstream.url)
     assert seen["query"] == "page=2" and seen["headers"]["prefer"] == "return=minimal"
+    [here] = journal(proxy.url)
+    assert here["query"] == "page=2&__delay=10ms" and here["proxy"] == {"outcome": "relayed"}
+    assert here["violations"] == []
     only_mine = httpx.get(proxy.url + list_url(ORG), headers={**token(ADMIN), "Prefer": "delay=0s"}, timeout=10)
     assert only_mine.status_code == 200
     assert "prefer" not in journal(upstream.url)[-1]["headers"]
