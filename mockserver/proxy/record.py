@@ -30,6 +30,7 @@ import os
 import secrets
 import shutil
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -71,6 +72,7 @@ class _Snapshot:
     backups: dict[str, Any]
     left_out: dict[str, str]
     undeclared: list[str]
+    version: int  # of the recorder's data it was made from
 
 
 class Recorder:
@@ -87,6 +89,8 @@ class Recorder:
         self.version = self.written = 0
         self.left_out: dict[str, str] = {}  # sid -> why, at the last write
         self._changed: asyncio.Event | None = None
+        self._writing = threading.Lock()  # one write at a time, the newest data last (see _write)
+        self._on_disk = -1  # the version of the data last written
         self._open()
 
     # -- the directory ---------------------------------------------------------------------------
@@ -202,7 +206,7 @@ class Recorder:
                 name, token = known.users[role]
                 users.append({"name": name, "token": token, "memberships": [{"organization": sid, "role": role}]})
         return _Snapshot({"organizations": organizations}, {"users": users}, {"backups": kept}, left_out,
-                         sorted(self.undeclared))
+                         sorted(self.undeclared), self.version)
 
     def write(self) -> str:
         """Write the recording (atomically, checked); a one-line summary. RecordError when the check fails
@@ -210,7 +214,16 @@ class Recorder:
         return self._write(self._documents())
 
     def _write(self, snapshot: _Snapshot) -> str:
-        """Write what `_documents` made (on the event loop: a snapshot, safe in a thread)."""
+        """Write what `_documents` made (on the event loop: a snapshot, safe in a thread). A write from a
+        thread the shutdown did not wait for never replaces a newer one."""
+        with self._writing:
+            if snapshot.version < self._on_disk:
+                return f"recording: {self.directory} already holds newer data"
+            message = self._replace(snapshot)
+            self._on_disk = snapshot.version
+            return message
+
+    def _replace(self, snapshot: _Snapshot) -> str:
         organizations, users, backups, left_out = (snapshot.organizations, snapshot.users, snapshot.backups,
                                                    snapshot.left_out)
         self.directory.mkdir(parents=True, exist_ok=True)
