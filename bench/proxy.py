@@ -29,6 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from servers import HOST, Server, mock_credentials, mock_server  # noqa: E402
+from state import quantiles  # noqa: E402
 
 
 class Connection:
@@ -49,11 +50,6 @@ class Connection:
 
     def close(self) -> None:
         self.connection.close()
-
-
-def quantiles(values: list[float]) -> tuple[float, float]:
-    ordered = sorted(values)
-    return ordered[len(ordered) // 2] * 1000, ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
 
 
 def measure(port: int, path: str, headers: dict[str, str], status: int, count: int, warmup: int) -> tuple[float, float]:

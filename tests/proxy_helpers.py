@@ -2,7 +2,8 @@
 
 An upstream mock runs in its own process (`python -m mockserver`), as a user would start the
 implementation; the proxying mock runs in a thread of the test process (`running`), so a test can
-look at its state. Every address is 127.0.0.1.
+look at its state. Every address is 127.0.0.1. The `upstream` fixture: `pytest_plugins =
+["tests.proxy_servers"]`.
 """
 
 from __future__ import annotations
@@ -10,23 +11,24 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
 import httpx
-import uvicorn
 
 from mockserver.settings import Settings
+from tests.conftest import LiveServer
 from tests.contracts_helpers import ROOT, ServerProcess, free_port
 from tests.frontend_server import Running, running
 
 DEFAULT_CREDENTIALS: dict[str, Any] = json.loads(subprocess.run(
     [sys.executable, "-m", "mockserver", "credentials", "--json"], cwd=ROOT, capture_output=True, text=True,
     check=True).stdout)
+ORG, FOREIGN, EMPTY = (DEFAULT_CREDENTIALS[key] for key in ("org_sid", "foreign_org_sid", "empty_org_sid"))
+ADMIN, MEMBER, FOREIGN_TOKEN, EMPTY_TOKEN = (DEFAULT_CREDENTIALS[key] for key in (
+    "admin_token", "member_token", "foreign_token", "empty_token"))
 
 
 def mock_upstream(*options: str, port: int | None = None) -> ServerProcess:
@@ -55,25 +57,6 @@ def clear(base: str) -> None:
     httpx.post(base + "/__mock/reset", timeout=10)
 
 
-class ThreadServer:
-    """Any ASGI app served by uvicorn in a thread (an upstream written in the test)."""
-
-    def __init__(self, app: Any, port: int | None = None) -> None:
-        self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
-                                                    lifespan="off"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> ThreadServer:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
+def serve(app: Any) -> LiveServer:
+    """Any ASGI app (an upstream written in a test) served by uvicorn in a thread, on a free port."""
+    return LiveServer(app, free_port())

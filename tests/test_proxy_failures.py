@@ -19,11 +19,10 @@ from mockserver.proxy import forward
 from mockserver.proxy.relay import STREAMED
 from mockserver.spec import Spec, load_model
 from tests.contracts_helpers import free_port
-from tests.proxy_helpers import DEFAULT_CREDENTIALS, ThreadServer, journal, mock_upstream, proxying
+from tests.proxy_helpers import ADMIN, ORG, journal, mock_upstream, proxying, serve
 from tests.urls import detail_url, list_url, token
 
 pytestmark = pytest.mark.integration
-ORG, ADMIN = DEFAULT_CREDENTIALS["org_sid"], DEFAULT_CREDENTIALS["admin_token"]
 BACKUP = {"sid": "strm0a40xStream01", "name": "20240903031602.gz", "description": "Data backup on 20240903031602",
           "database_size": "38.7 MB", "date_created": "2024-09-03T03:16:43.677244Z", "change_permission": False}
 JSON = "application/json"
@@ -72,7 +71,7 @@ async def _sleep() -> None:
 @pytest.fixture(scope="module")
 def written():
     upstream = Upstream()
-    with ThreadServer(upstream.app()) as server:
+    with serve(upstream.app()) as server:
         with proxying(server.url + "/v1") as proxy:
             yield upstream, proxy
 

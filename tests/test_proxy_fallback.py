@@ -9,11 +9,10 @@ import pytest
 
 from mockserver.settings import Settings
 from tests.contracts_helpers import free_port
-from tests.proxy_helpers import DEFAULT_CREDENTIALS, journal, mock_upstream, proxying
+from tests.proxy_helpers import ADMIN, ORG, journal, mock_upstream, proxying
 from tests.urls import detail_url, list_url, token
 
 pytestmark = pytest.mark.integration
-ORG, ADMIN = DEFAULT_CREDENTIALS["org_sid"], DEFAULT_CREDENTIALS["admin_token"]
 
 
 def test_an_outage_is_answered_from_the_fixtures_and_said_once(capsys):

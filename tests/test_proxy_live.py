@@ -5,22 +5,13 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.proxy_helpers import DEFAULT_CREDENTIALS, clear, journal, mock_upstream, proxying
+from tests.proxy_helpers import ADMIN, FOREIGN, FOREIGN_TOKEN, MEMBER, ORG, clear, journal, proxying
 from tests.urls import detail_url, list_url, token
 
+pytest_plugins = ["tests.proxy_servers"]
 pytestmark = pytest.mark.integration
-CREDS = DEFAULT_CREDENTIALS
-ORG, ADMIN, MEMBER = CREDS["org_sid"], CREDS["admin_token"], CREDS["member_token"]
-FOREIGN, FOREIGN_TOKEN = CREDS["foreign_org_sid"], CREDS["foreign_token"]
 # Headers an answer must carry unchanged; the connection's own (date, content-length) may differ.
 COMPARED = ("content-type", "www-authenticate", "allow", "location", "preference-applied")
-
-
-@pytest.fixture(scope="module")
-def upstream():
-    server = mock_upstream()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")

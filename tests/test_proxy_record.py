@@ -23,15 +23,11 @@ from mockserver.spec import Spec, load_model
 from tests.broken.data import ADMIN_A, ORG_A
 from tests.contracts_helpers import ROOT, free_port
 from tests.frontend_server import running
-from tests.proxy_helpers import DEFAULT_CREDENTIALS, mock_upstream, proxying
+from tests.proxy_helpers import ADMIN, EMPTY, EMPTY_TOKEN, FOREIGN, FOREIGN_TOKEN, MEMBER, ORG, proxying
 from tests.urls import detail_url, list_url, token
 
-pytest_plugins = ["tests.contracts_servers"]
+pytest_plugins = ["tests.contracts_servers", "tests.proxy_servers"]
 pytestmark = pytest.mark.integration
-CREDS = DEFAULT_CREDENTIALS
-ORG, FOREIGN, EMPTY = CREDS["org_sid"], CREDS["foreign_org_sid"], CREDS["empty_org_sid"]
-ADMIN, MEMBER, FOREIGN_TOKEN, EMPTY_TOKEN = (CREDS[key] for key in ("admin_token", "member_token", "foreign_token",
-                                                                    "empty_token"))
 REAL_TOKENS = [ADMIN, MEMBER, FOREIGN_TOKEN, EMPTY_TOKEN]
 MODEL = load_model(Spec.load())
 
@@ -84,13 +80,6 @@ def sids(base: str, organization: str, credential: str) -> list[str]:
     page = httpx.get(base + list_url(organization, "name") + "?page_size=1000", headers=token(credential), timeout=10)
     assert page.status_code == 200, page.text
     return [item["sid"] for item in page.json()["results"]]
-
-
-@pytest.fixture(scope="module")
-def upstream():
-    server = mock_upstream()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")
