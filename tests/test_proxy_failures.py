@@ -45,6 +45,8 @@ class Upstream:
             return StreamingResponse(self.pieces(body), media_type=JSON)
         if sid == "cut":
             return StreamingResponse(self.cut(body), media_type=JSON)
+        if sid == "deep":  # more nesting than the validator can take
+            return Response(b"[" * 100_000 + b"]" * 100_000, media_type=JSON)
         if sid == "gzip":
             return Response(gzip.compress(json.dumps(BACKUP).encode()), media_type=JSON,
                             headers={"Content-Encoding": "gzip"})
@@ -179,3 +181,12 @@ def test_a_header_http_cannot_carry_is_a_400_not_a_502(written):
     with pytest.raises(forward.Unforwardable) as refused:
         asyncio.run(send())
     assert (refused.value.status, refused.value.detail) == (400, "Malformed request.")
+
+
+def test_an_answer_the_kit_cannot_judge_still_goes_and_says_so(written):
+    _, proxy = written
+    answer = httpx.get(proxy.url + detail_url("deep"), headers=token(ADMIN), timeout=10)
+    assert answer.status_code == 200 and len(answer.content) == 200_000
+    assert answer.headers["contract-violations"].startswith("unjudged; RecursionError")
+    assert journal(proxy.url)[-1]["proxy"]["unjudged"].startswith("RecursionError")
+    assert httpx.get(proxy.url + "/__mock/violations", timeout=10).json()["unjudged"] >= 1

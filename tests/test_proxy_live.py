@@ -175,6 +175,6 @@ def test_the_violation_book_counts_every_judged_exchange(upstream, proxy):
     for _ in range(3):
         httpx.get(proxy.url + list_url(ORG), headers=token(ADMIN), timeout=10)
     book = httpx.get(proxy.url + "/__mock/violations", timeout=10).json()
-    assert book == {"judged": 3, "with_violations": 0, "violations": 0, "rules": []}
+    assert book == {"judged": 3, "with_violations": 0, "violations": 0, "unjudged": 0, "rules": []}
     foreign = httpx.get(proxy.url + "/__mock/violations", headers={"Origin": "http://evil.example"}, timeout=10)
     assert foreign.status_code == 403  # the control plane's guard

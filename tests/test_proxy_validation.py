@@ -76,7 +76,7 @@ def test_violations_are_grouped_by_rule_with_the_last_example_and_cleared(broken
         cleared = httpx.delete(proxy.url + "/__mock/violations", timeout=10)
         assert cleared.status_code == 200
         assert httpx.get(proxy.url + "/__mock/violations", timeout=10).json() == {
-            "judged": 0, "with_violations": 0, "violations": 0, "rules": []}
+            "judged": 0, "with_violations": 0, "violations": 0, "unjudged": 0, "rules": []}
 
 
 def test_the_console_says_it_in_one_short_line_without_the_token(broken_server, capsys):

@@ -136,7 +136,7 @@ class Recorder:
             return
         try:
             document = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past what the parser takes: shows nothing
             return
         if organization is not None:
             self._organization(organization)

@@ -42,7 +42,16 @@ from mockserver.proxy.forward import (
     request_headers,
 )
 from mockserver.proxy.record import Recorder, RecordError
-from mockserver.proxy.validation import Found, Judge, ProxyError, ViolationBook, console, load_judge, summary
+from mockserver.proxy.validation import (
+    Found,
+    Judge,
+    ProxyError,
+    Unjudged,
+    ViolationBook,
+    console,
+    load_judge,
+    summary,
+)
 from mockserver.settings import Settings
 from mockserver.spec.model import ApiModel, Operation
 
@@ -125,14 +134,20 @@ class Proxy:
         return response
 
     def _judged(self, request: Request, operation: Operation | None, status: int, headers: list[tuple[bytes, bytes]],
-                body: bytes) -> list[Found]:
-        """Judge one exchange; tell the book, the recording, the journal and the console."""
+                body: bytes) -> list[Found] | str:
+        """Judge one exchange; tell the book, the recording, the journal and the console. What the kit
+        could not judge is said (a string: why), never a 500."""
         scope = request.scope
         query = scope["query_string"].decode("latin-1")
-        found = self.judge.judge(request.method, scope["path"], query, status, headers, body)
-        self.book.add(request.method, scope["path"], query, status, found)
         if self.recorder is not None and operation is not None and request.method != "HEAD":
             self.recorder.see(operation, request.path_params, status, body)
+        try:
+            found = self.judge.judge(request.method, scope["path"], query, status, headers, body)
+        except Unjudged as exc:
+            self.book.unjudged += 1
+            note(scope, proxy={"outcome": "relayed", "unjudged": str(exc)}, console=f"(not judged: {exc})")
+            return str(exc)
+        self.book.add(request.method, scope["path"], query, status, found)
         notes: dict[str, Any] = {"proxy": {"outcome": "relayed"}, "violations": [item.as_json() for item in found]}
         if found:
             notes["console"] = console(found)

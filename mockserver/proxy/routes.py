@@ -1,6 +1,6 @@
 """`GET /__mock/violations`: what the validating proxy found, grouped by rule; `DELETE` forgets it.
 
-    {"judged": 120, "with_violations": 3, "violations": 4,
+    {"judged": 120, "with_violations": 3, "violations": 4, "unjudged": 0,
      "rules": [{"rule": "schema.Backup.database_size", "count": 3, "side": "answer",
                 "last": {"rule", "pointer", "message", "expected", "received", "side",
                          "method", "path", "query", "status", "time"}}, ...]}

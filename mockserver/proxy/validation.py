@@ -32,6 +32,10 @@ class ProxyError(MockServerError):
     """--proxy cannot run (the kit's rules cannot be imported, or the kit refuses the spec)."""
 
 
+class Unjudged(Exception):
+    """The kit raised instead of judging (a body nested too deeply, say): the answer still goes, said so."""
+
+
 @dataclass(frozen=True)
 class Found:
     """One violation, as the journal and /__mock/violations show it."""
@@ -62,8 +66,12 @@ class Judge:
             key = name.decode("latin-1").lower()
             text = value.decode("latin-1")
             shown[key] = f"{shown[key]}, {text}" if key in shown else text
-        violations = self._validate(self.spec, self._request(method, path, query, {}),
-                                    self._answer(status, shown, body))
+        try:
+            violations = self._validate(self.spec, self._request(method, path, query, {}),
+                                        self._answer(status, shown, body))
+        except Exception as exc:  # whatever the kit raises, the upstream's answer must still reach the client
+            text = str(exc).splitlines()[0][:120] if str(exc) else ""
+            raise Unjudged(f"{type(exc).__name__}{': ' + text if text else ''}") from None
         found = [Found(v.rule, v.pointer, v.message, v.expected, v.received, v.side) for v in violations]
         if method == "HEAD":
             found = [item for item in found if not item.pointer.startswith("/body")]
@@ -86,13 +94,17 @@ def load_judge(spec_path: Path) -> Judge:
     return Judge(spec, validate, Request, Answer)
 
 
-def summary(found: list[Found]) -> str:
-    """The header's value: the count, then the first rules and where they were broken."""
-    if not found:
+def summary(found: list[Found] | str) -> str:
+    """The header's value: the count, then the first rules and where they were broken (or, when the
+    kit could not judge, `unjudged; why`)."""
+    if isinstance(found, str):
+        text = f"unjudged; {found}"
+    elif not found:
         return "0; conforms"
-    named = [f"{item.rule} at {item.pointer}" for item in found[:SHOWN_RULES]]
-    more = f", +{len(found) - SHOWN_RULES} more" if len(found) > SHOWN_RULES else ""
-    text = f"{len(found)}; {', '.join(named)}{more}"
+    else:
+        named = [f"{item.rule} at {item.pointer}" for item in found[:SHOWN_RULES]]
+        more = f", +{len(found) - SHOWN_RULES} more" if len(found) > SHOWN_RULES else ""
+        text = f"{len(found)}; {', '.join(named)}{more}"
     text = "".join(char if " " <= char <= "~" else "?" for char in text)  # a header value: printable ASCII
     return text if len(text) <= MAX_HEADER else text[:MAX_HEADER - 3] + "..."
 
@@ -121,10 +133,11 @@ class ViolationBook:
         self.rules: dict[str, _Tally] = {}
         self.judged = 0  # exchanges judged
         self.failing = 0  # ...of which with at least one violation
+        self.unjudged = 0  # exchanges the kit could not judge (Unjudged)
 
     def clear(self) -> None:
         self.rules.clear()
-        self.judged = self.failing = 0
+        self.judged = self.failing = self.unjudged = 0
 
     def add(self, method: str, path: str, query: str, status: int, found: list[Found]) -> None:
         self.judged += 1
@@ -148,6 +161,7 @@ class ViolationBook:
             "judged": self.judged,
             "with_violations": self.failing,
             "violations": sum(tally.count for tally in self.rules.values()),
+            "unjudged": self.unjudged,
             "rules": [{"rule": rule, "count": tally.count, "side": tally.side, "last": tally.last}
                       for rule, tally in ordered],
         }
