@@ -32,7 +32,9 @@ Unforwardable (400).
 
 from __future__ import annotations
 
+import os
 import re
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from http.cookiejar import CookieJar, DefaultCookiePolicy
@@ -122,14 +124,18 @@ def check_url(text: str) -> str:
     return text.strip()
 
 
-def _reason(exc: Exception) -> str:
+def _reason(exc: BaseException) -> str:
+    """What went wrong in a few words: the operating system's error under httpx's, when there is one."""
+    found: BaseException | None = exc
+    while found is not None:
+        if isinstance(found, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(found, socket.gaierror):
+            return "host name not found"
+        if isinstance(found, OSError) and found.errno is not None:
+            return os.strerror(found.errno).lower()
+        found = found.__cause__ or found.__context__
     text = str(exc) or type(exc).__name__
-    lowered = text.lower()
-    if "refused" in lowered or "all connection attempts failed" in lowered:
-        return "connection refused"
-    if "name or service not known" in lowered or "nodename nor servname" in lowered \
-            or "name resolution" in lowered:
-        return "host name not found"
     return text.splitlines()[0][:200]
 
 
