@@ -7,7 +7,7 @@ import gc
 import secrets
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -39,6 +39,8 @@ from mockserver.frontend.rule_file import RuleFile
 from mockserver.frontend.rules import RuleBook
 from mockserver.frontend.scenarios import APPLIED, Scenarios
 from mockserver.gateway import Gateway
+from mockserver.proxy import EXPOSED
+from mockserver.proxy.routes import violation_routes
 from mockserver.settings import Settings
 from mockserver.spec import ApiModel, Spec, load_model
 from mockserver.spec.model import CredentialForm
@@ -47,8 +49,11 @@ from mockserver.store.created import CreatedBackups, warn
 from mockserver.store.database import Database
 from mockserver.store.dynamic import DynamicStore
 
+if TYPE_CHECKING:
+    from mockserver.proxy.relay import Proxy
+
 CORS_METHODS = ["GET", "POST", "HEAD", "OPTIONS"]
-CORS_EXPOSED = ["Location", "WWW-Authenticate", "Allow", APPLIED]
+CORS_EXPOSED = ["Location", "WWW-Authenticate", "Allow", APPLIED, *EXPOSED]
 REAL_SIDS = 10  # fixture sids put into forced success examples
 
 
@@ -65,6 +70,7 @@ class MockState:
     restored: int = 0  # backups restored from the --state file
     model: ApiModel | None = None
     rules: RuleBook | None = None  # the scenario rules in force
+    proxy: Proxy | None = None  # --proxy: the upstream, the violations found, the recording
 
 
 class MockApp(Starlette):
@@ -150,13 +156,19 @@ def create_app(settings: Settings | None = None) -> Starlette:
     if rule_file is not None:
         rule_file.load()
     scenarios = Scenarios(model, answers, latency, settings.dynamic, rules, identify, generated.organization_of)
-    handlers = scenarios.wrap(api.handlers, dynamic_api.handlers)
+    proxy = None
+    if settings.proxy_url:  # issue 12: the operations' handlers forward instead (imported only then: httpx)
+        from mockserver.proxy.relay import build_proxy
+
+        proxy = build_proxy(settings, model, shape, api.handlers)
+    handlers = scenarios.wrap(proxy.handlers() if proxy else api.handlers, dynamic_api.handlers)
     redactor = Redactor(user.token for user in fixtures.users)
     journal = Journal(settings.journal_size, identify, redactor, settings.journal_bytes, operation_finder(model))
     guards: dict[str, Access] = api.access
     routes = (
-        build_routes(model, handlers, guards)
+        build_routes(model, handlers, guards, proxy.options if proxy else None)
         + control_routes(store, journal if settings.journal_size > 0 else None, rules, model)
+        + violation_routes(proxy.book if proxy else None)
         + scenario_routes(rules)
         + panel_routes()
         + docs_routes(model, store)
@@ -184,12 +196,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        """Watch the fixtures (and the rules file) while serving; close the state database after."""
+        """Watch the fixtures (and the rules file) while serving, and proxy; close the state database after."""
         try:
-            if watched is not None:
-                async with watched(app):
-                    yield
-            else:
+            async with contextlib.AsyncExitStack() as serving:
+                if proxy is not None:
+                    await serving.enter_async_context(proxy.serving())
+                if watched is not None:
+                    await serving.enter_async_context(watched(app))
                 yield
         finally:
             if log is not None:
@@ -203,7 +216,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         lifespan=lifespan,
     )
     app.router.redirect_slashes = False
-    app.state.mock = MockState(settings, model.spec, fixtures, store, seed, journal, restored, model, rules)
+    app.state.mock = MockState(settings, model.spec, fixtures, store, seed, journal, restored, model, rules, proxy)
     gc.collect()
     gc.freeze()  # what start-up built lives as long as the app: later collections skip it
     return app

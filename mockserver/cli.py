@@ -20,7 +20,7 @@ from mockserver.protocol import (
     DEFAULT_MAX_HEAD_BYTES,
     DEFAULT_MAX_HEADERS,
 )
-from mockserver.settings import DEFAULT_HOST, DEFAULT_PORT, MAX_HEADER_TIMEOUT, Settings
+from mockserver.settings import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_PROXY_TIMEOUT, MAX_HEADER_TIMEOUT, Settings
 from mockserver.spec.document import DEFAULT_SPEC_PATH
 from mockserver.spec.model import ApiModel
 from mockserver.store.dynamic import MAX_COUNT
@@ -62,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="allow this browser origin (repeatable); default: any origin")
     _limits(parser)
     _frontend(parser)
+    _proxying(parser)
     sub = parser.add_subparsers(dest="command")
     credentials = sub.add_parser("credentials", help="print the demo credentials of the fixtures")
     _common(credentials, sub=True)
@@ -153,6 +154,49 @@ def _frontend(parser: argparse.ArgumentParser) -> None:
                        help="scenario rules in a YAML list, in force from the start (reloaded when it changes)")
 
 
+def _proxy_url(text: str) -> str:
+    from mockserver.proxy.forward import check_url  # httpx, imported only when --proxy is given
+
+    try:
+        return check_url(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _timeout(text: str) -> float:
+    value = float(_bounded(text, parse_duration, MAX_HEADER_TIMEOUT))
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: a timeout must be more than 0s")
+    return value
+
+
+def _proxying(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("proxy and record (see the README)")
+    group.add_argument("--proxy", type=_proxy_url, metavar="URL",
+                       help="forward every API request to this implementation (e.g. http://127.0.0.1:9000/v1) "
+                            "and judge each exchange against the spec (GET /__mock/violations)")
+    group.add_argument("--proxy-timeout", type=_timeout, metavar="TIME",
+                       help=f"504 when the upstream takes longer to connect or to send the next piece of an "
+                            f"answer (default {format_duration(DEFAULT_PROXY_TIMEOUT)})")
+    group.add_argument("--record", type=Path, metavar="DIR",
+                       help="keep what the upstream answered as a fixture directory (new, empty, or a previous "
+                            "recording to extend), with generated demo users; needs --proxy")
+    group.add_argument("--proxy-fallback", action="store_true",
+                       help="answer from the fixtures while the upstream is down (refused, timed out)")
+
+
+def check_proxy_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Options that only make sense with --proxy, and one that cannot go with it."""
+    if args.proxy is None:
+        given = [name for name, value in (("--record", args.record), ("--proxy-fallback", args.proxy_fallback),
+                                          ("--proxy-timeout", args.proxy_timeout)) if value]
+        if given:
+            parser.error(f"{given[0]} needs --proxy URL")
+    elif args.dynamic:
+        parser.error("--dynamic cannot go with --proxy (ask for generated data per request: "
+                     "'Prefer: dynamic=true')")
+
+
 def settings_from(args: argparse.Namespace) -> Settings:
     return Settings(
         host=args.host,
@@ -178,6 +222,10 @@ def settings_from(args: argparse.Namespace) -> Settings:
         max_headers=args.max_headers,
         allowed_hosts=tuple(host.strip() for host in (args.allowed_hosts or "*").split(",") if host.strip()) or ("*",),
         scenarios_path=args.scenarios_path,
+        proxy_url=args.proxy,
+        proxy_timeout=args.proxy_timeout or DEFAULT_PROXY_TIMEOUT,
+        record_dir=args.record,
+        proxy_fallback=args.proxy_fallback,
     )
 
 
@@ -223,6 +271,8 @@ def banner(settings: Settings, model: ApiModel, credentials: dict[str, str | Non
     lines.append("  GET    /__mock/requests  (request journal, newest first, filtered; DELETE clears it)")
     lines.append("  POST   /__mock/scenarios  (scenario rules; GET lists, DELETE removes)")
     lines.append(f"  GET    /__mock/  (control panel: {root}/__mock/)")
+    if settings.proxy_url:
+        lines.append("  GET    /__mock/violations  (contract violations of the upstream, by rule; DELETE clears)")
     lines += ["", f"Documentation: {root}/docs  (spec: {root}/openapi.yaml, {root}/openapi.json)"]
     lines += ["", "Demo credentials (send as 'Authorization: Token <token>'):"]
     lines += [f"  {key:<16} {value}" for key, value in credentials.items() if key != "base_url"]
@@ -250,6 +300,14 @@ def features(settings: Settings, seed: int, restored: int, rules: int = 0) -> st
     if settings.scenarios_path:
         watched = " (watched)" if settings.watch_fixtures else ""
         lines.append(f"  scenarios: {rules} rule(s) from {settings.scenarios_path}{watched}")
+    if settings.proxy_url:
+        lines.append(f"  proxy: API requests go to {settings.proxy_url} (timeout "
+                     f"{format_duration(settings.proxy_timeout)}), each exchange judged against the spec; "
+                     "Prefer, __ parameters and scenario rules still answer here")
+        if settings.record_dir:
+            lines.append(f"  recording the answers into {settings.record_dir} (generated demo users, no real token)")
+        if settings.proxy_fallback:
+            lines.append("  fallback: the fixtures answer while the upstream is down")
     if not settings.control_from_anywhere:
         lines.append("  /__mock/* answer loopback clients only")
     return "\n".join(["", "Options:", *lines])
@@ -270,7 +328,10 @@ def uvicorn_config(app: Any, settings: Settings) -> Any:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        check_proxy_options(parser, args)
     settings = settings_from(args)
     try:
         if args.command == "docs":

@@ -18,6 +18,7 @@ from mockserver.spec.document import DEFAULT_SPEC_PATH
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4010
 MAX_HEADER_TIMEOUT = 3600.0
+DEFAULT_PROXY_TIMEOUT = 30.0  # seconds an upstream may take to connect, or between two pieces of its answer
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,11 @@ class Settings:
     max_headers: int = DEFAULT_MAX_HEADERS  # ...or one with more fields
     allowed_hosts: tuple[str, ...] = ("*",)  # Django's ALLOWED_HOSTS: others get 400
     scenarios_path: Path | None = None  # scenario rules in a YAML file, loaded at start (and watched)
+    # Proxy and record (issue 12): forward the API to a real implementation, judge, keep what it said.
+    proxy_url: str | None = None  # the implementation every API request goes to
+    proxy_timeout: float = DEFAULT_PROXY_TIMEOUT  # 504 beyond it (connect, each read, each write)
+    record_dir: Path | None = None  # keep the upstream's organizations and backups as a fixture directory
+    proxy_fallback: bool = False  # answer from the fixtures while the upstream is down
 
     def fixture_cache(self) -> FixtureCache | None:
         return FixtureCache(self.fixture_cache_dir) if self.fixture_cache_dir else None

@@ -13,7 +13,7 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-KIT_ONLY = ("schemathesis", "hypothesis", "hypothesis_graphql", "graphql", "requests", "pytest", "httpx")
+KIT_ONLY = ("schemathesis", "hypothesis", "hypothesis_graphql", "graphql", "requests", "pytest")  # httpx: --proxy's
 
 WITHOUT_THE_KIT = """
 import asyncio, importlib, json, pkgutil, sys

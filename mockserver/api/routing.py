@@ -12,6 +12,7 @@ APPEND_SLASH); any other unknown path is 404 `Not found.`.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -36,13 +37,14 @@ _PARAMETER = re.compile(r"{([^{}/]+)}")
 class PathEndpoint:
     """Dispatches one path's methods and turns ApiError into its JSON answer."""
 
-    def __init__(self, name: str, handlers: dict[str, Handler], guard: Access) -> None:
+    def __init__(self, name: str, handlers: dict[str, Handler], guard: Access,
+                 options: Callable[[Handler], Handler] | None = None) -> None:
         self.name = name
         self.handlers = dict(handlers)
         if "GET" in self.handlers and "HEAD" not in self.handlers:
             self.handlers["HEAD"] = self.handlers["GET"]
         if "OPTIONS" not in self.handlers:
-            self.handlers["OPTIONS"] = self.options
+            self.handlers["OPTIONS"] = options(self.options) if options is not None else self.options
         self.allow = ", ".join(method for method in DRF_METHOD_ORDER if method in self.handlers)
         self.allow += "".join(f", {method}" for method in self.handlers if method not in DRF_METHOD_ORDER)
         self.guard = guard
@@ -104,8 +106,10 @@ def path_pattern(path: str) -> re.Pattern[str]:
                               for index, part in enumerate(_PARAMETER.split(path))))
 
 
-def build_routes(model: ApiModel, handlers: dict[str, Handler], guards: dict[str, Access]) -> list[BaseRoute]:
-    """A route per spec path and prefix (the root first)."""
+def build_routes(model: ApiModel, handlers: dict[str, Handler], guards: dict[str, Access],
+                 options: Callable[[Handler], Handler] | None = None) -> list[BaseRoute]:
+    """A route per spec path and prefix (the root first). `options`, when given, wraps each path's own
+    OPTIONS answer (the proxy forwards it)."""
     by_path: dict[str, list[Operation]] = {}
     for operation in model.operations.values():
         by_path.setdefault(operation.path, []).append(operation)
@@ -115,7 +119,7 @@ def build_routes(model: ApiModel, handlers: dict[str, Handler], guards: dict[str
             named = next((operation for operation in operations if operation.method == "GET"), operations[0])
             name = str(named.definition.get("summary") or named.operation_id)
             methods = {operation.method: handlers[operation.operation_id] for operation in operations}
-            routes.append(ApiRoute(prefix + path, PathEndpoint(name, methods, guards[named.operation_id])))
+            routes.append(ApiRoute(prefix + path, PathEndpoint(name, methods, guards[named.operation_id], options)))
     return routes
 
 

@@ -17,7 +17,8 @@ buffers requests (nginx does by default).
 
 Tokens never leave the mock (redaction.py). Instead the journal names the fixture user a
 request authenticated as, so a frontend test can still tell an admin's call from a member's,
-and the operation it reached, the scenario rule that answered and the fault it sent.
+and the operation it reached, the scenario rule that answered and the fault it sent; with
+`--proxy`, what the upstream did (`proxy`) and the contract violations found (`violations`).
 Requests to the mock's own endpoints (`/__mock/`, `/docs`, `/openapi.*`) are not journaled.
 """
 
@@ -45,6 +46,7 @@ MAX_BODY = 16 * 1024  # bytes of a request body kept in the journal
 DEFAULT_BYTES = 8 * 1024 * 1024
 DROPPED = ("reset", "empty")  # faults after which the client got no status at all
 _wall, _clock = time.time, time.perf_counter  # bound once: two lookups fewer per request
+NOTED_ENTRIES = ("proxy", "violations")  # notes shown as they are in a journal entry
 UNREAD = ("GET", "HEAD")  # bodies not waited for: the API ignores them, and a slow one would hold the answer
 
 # (wall time, method, path, raw query, raw headers, status, seconds, body (cut), body size, notes)
@@ -130,7 +132,7 @@ class Journal:
             headers[key] = f"{headers[key]}, {shown}" if key in headers else shown
         query_text = redactor.query(query.decode("latin-1"))
         notes = notes or {}
-        return {
+        entry: dict[str, Any] = {
             "time": format_time(started),
             "method": method,
             "path": redactor.text(path),
@@ -146,6 +148,10 @@ class Journal:
             "fault": notes.get("fault"),
             "duration_ms": round(seconds * 1000, 3),
         }
+        for key in NOTED_ENTRIES:  # what the proxy noted (proxy/relay.py): only on requests it handled
+            if key in notes:
+                entry[key] = notes[key]
+        return entry
 
 
 def format_time(started: float) -> str:
@@ -198,6 +204,7 @@ class AccessLog:
         if notes:  # what a scenario did: the connection it dropped, the rule that answered
             shown = str(notes["fault"]) if notes.get("fault") in DROPPED else shown
             duration += f" (rule {notes['rule']})" if "rule" in notes else ""
+            duration += " " + escape_controls(str(notes["console"])) if "console" in notes else ""
         if not self.colour:
             return f"{clock} {method:<7} {shown} {target} {duration}"
         colour = self.COLOURS.get(status // 100, "35") if shown == str(status) else "35"

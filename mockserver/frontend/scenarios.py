@@ -54,7 +54,7 @@ from mockserver.frontend.choices import (
 from mockserver.frontend.faults import Dropped, Trickled, malformed
 from mockserver.frontend.latency import Latency, format_duration
 from mockserver.frontend.rules import RuleBook
-from mockserver.notes import note
+from mockserver.notes import NOTES, note
 from mockserver.spec.model import BACKUP, DETAIL, ORGANIZATION, ApiModel, Operation
 
 APPLIED = "Preference-Applied"
@@ -211,6 +211,7 @@ class Scenarios:
         if use_dynamic is not None and use_dynamic != self.dynamic_by_default:
             kept += (b"&" if kept else b"") + (b"__dynamic=true" if use_dynamic else b"__dynamic=false")
         if kept != scope["query_string"]:
+            scope.setdefault(NOTES, {})  # shared with the copy: what the handler notes reaches the journal
             request = Request({**scope, "query_string": kept}, request.receive)
         if use_dynamic is None:
             handler, fallback = (dynamic if self.dynamic_by_default else normal), generated
