@@ -30,7 +30,7 @@ from __future__ import annotations
 import json
 import socket
 import struct
-from asyncio import TimerHandle, Transport
+from asyncio import TimerHandle
 from typing import Any
 
 from mockserver.api.errors import BAD_REQUEST
@@ -54,38 +54,43 @@ _LINGER_ZERO = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() sends RST a
 
 
 class Connection:
-    """The TCP connection of one request, as the app may end it: reset or closed, without an answer."""
+    """The TCP connection of the requests on it, as the app may end it: reset or closed, without an
+    answer. One per connection, not per request: an object per request that held its cycle, put in
+    that cycle's scope, made a reference cycle per request, and the garbage collector's passes over
+    them cost more than the rest of this protocol together."""
 
-    __slots__ = ("_transport", "_cycle")
+    __slots__ = ("_protocol",)
 
-    def __init__(self, transport: Transport, cycle: Any) -> None:
-        self._transport = transport
-        self._cycle = cycle
+    def __init__(self, protocol: MockHttpProtocol) -> None:
+        self._protocol = protocol
 
     @property
     def closed(self) -> bool:
-        return self._transport.is_closing()
+        return self._protocol.transport.is_closing()
 
     def reset(self) -> None:
         """RST, as WireMock's CONNECTION_RESET_BY_PEER: SO_LINGER 0, then close (the client reads ECONNRESET)."""
-        sock = self._transport.get_extra_info("socket")
+        transport = self._protocol.transport
+        sock = transport.get_extra_info("socket")
         if sock is not None:
             try:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_ZERO)
             except OSError:  # pragma: no cover - a socket without SO_LINGER still gets closed
                 pass
         self._finish()
-        self._transport.abort()
+        transport.abort()
 
     def close(self) -> None:
         """FIN without a byte (WireMock's EMPTY_RESPONSE; the client reads end of stream)."""
         self._finish()
-        self._transport.close()
+        self._protocol.transport.close()
 
     def _finish(self) -> None:
-        # uvicorn ignores what the app sends from now on, and sends no 500 of its own when it returns
-        self._cycle.disconnected = True
-        self._cycle.message_event.set()
+        # uvicorn ignores what the apps send from now on, and sends no 500 of its own when they
+        # return: for every request of the connection not yet answered (pipelined ones included)
+        for cycle in self._protocol.unanswered:
+            cycle.disconnected = True
+            cycle.message_event.set()
 
 
 def _json(detail: str) -> bytes:
@@ -108,6 +113,8 @@ class MockHttpProtocol(_Base):
         self._refusing = False  # a head over the limits: the parser's later callbacks are ignored
         self._httptools = STATUS_LINE is not None  # the callbacks below are httptools'
         self._timed = self._httptools and self.header_timeout > 0
+        self._connection = Connection(self)
+        self.unanswered: list[Any] = []  # cycles of this connection not known to be answered (oldest first)
 
     # -- JSON errors ----------------------------------------------------------------------------
 
@@ -182,11 +189,18 @@ class MockHttpProtocol(_Base):
             self._refusing = True
         if self._refusing:
             return  # refused by data_received once the parser hands back
+        previous = self.cycle
         super().on_headers_complete()
-        cycle = getattr(self, "cycle", None)
-        if cycle is not None and cycle.scope is self.scope:  # not an upgrade: a request for the app
-            extensions = self.scope.setdefault("extensions", {})
-            extensions[CONNECTION] = Connection(self.transport, cycle)
+        cycle = self.cycle
+        if cycle is not previous and cycle.scope is self.scope:  # not an upgrade: a request for the app
+            if previous is None or previous.response_complete:  # the ones before were all answered
+                self.unanswered.clear()
+            self.unanswered.append(cycle)
+            extensions = self.scope.get("extensions")
+            if extensions is None:
+                self.scope["extensions"] = {CONNECTION: self._connection}
+            else:  # pragma: no cover - a uvicorn that gives http scopes extensions of its own
+                extensions[CONNECTION] = self._connection
         if self.body_timeout > 0 and self._announces_body():
             self._body_deadline = self.loop.call_later(self.body_timeout, self._body_too_slow)
 

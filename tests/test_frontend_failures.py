@@ -7,6 +7,7 @@ reply is end of stream before any byte) and through httpx. Timings have lower bo
 from __future__ import annotations
 
 import json
+import logging
 import socket
 import time
 
@@ -93,6 +94,52 @@ def test_empty_closes_without_a_byte(mock):
     assert raw(mock, f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nPrefer: fault=empty") == b""
     with pytest.raises(httpx.RemoteProtocolError, match="without sending a response"):
         httpx.get(mock.url + path + "?__fault=empty", timeout=10)
+
+
+class _Errors(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def test_on_a_kept_alive_pipelined_connection_a_fault_drops_what_follows_and_nothing_else(mock):
+    """Requests sent at once on one connection: those before the fault are answered in full, the
+    fault's and the later ones get no byte, and uvicorn answers none of them itself (no 500 and
+    no error logged for a request the app left unanswered on purpose)."""
+    errors = _Errors()
+    logging.getLogger("uvicorn.error").addHandler(errors)
+    try:
+        path = list_url(mock.creds["org_sid"])
+        token = mock.creds["admin_token"]
+        plain = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Token {token}\r\n\r\n"
+        for fault in ("empty", "reset"):
+            dropped = plain.replace(f"{path} ", f"{path}?__fault={fault} ")
+            with socket.create_connection(("127.0.0.1", mock.settings.port), timeout=10) as sock:
+                sock.sendall((plain + plain + dropped + plain).encode())
+                data = b""
+                try:
+                    while chunk := sock.recv(65536):
+                        data += chunk
+                except ConnectionResetError:
+                    assert fault == "reset"
+            assert data.count(b"HTTP/1.1 ") == 2, data[:200]
+            head, _, rest = data.partition(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 200 OK")
+            assert json.loads(rest.partition(b"HTTP/1.1 200 OK")[0])["count"] == 32  # the first, whole
+            assert data.endswith(b"}")  # the second answer whole too, then nothing
+            with socket.create_connection(("127.0.0.1", mock.settings.port), timeout=10) as sock:
+                sock.sendall((dropped + plain).encode())  # the fault first: no byte at all
+                try:
+                    assert sock.recv(65536) == b""
+                except ConnectionResetError:
+                    assert fault == "reset"
+        assert mock.request("GET", path, mock.admin()).status_code == 200  # and the mock goes on
+    finally:
+        logging.getLogger("uvicorn.error").removeHandler(errors)
+    assert errors.messages == []
 
 
 def test_dropped_connections_are_journaled_without_a_status(mock):

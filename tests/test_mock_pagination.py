@@ -263,10 +263,17 @@ def test_links_are_absolute_and_keep_the_v1_prefix_and_other_parameters(client, 
 
 from mockserver.api.pagination import PlainLinks, plain_pairs  # noqa: E402
 
-plain_text = st.text(alphabet="abcpz_~.-019=&", max_size=40)
+_names = st.sampled_from(["page", "page_size", "pag", "pagf", "pagea", "a", "z", "", "page~", "Page"])
+_values = st.text(alphabet="az09-_.~", max_size=4)
+# free text, and queries made of names around and equal to the key (so the key itself is dropped and
+# replaced, and names sort on both sides of it, repeated names keeping their order)
+plain_text = st.one_of(
+    st.text(alphabet="abcpz_~.-019=&", max_size=40),
+    st.lists(st.tuples(_names, st.one_of(st.none(), _values)), max_size=6).map(
+        lambda pairs: "&".join(name if value is None else f"{name}={value}" for name, value in pairs)))
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=1000, deadline=None)
 @given(query=plain_text, number=st.one_of(st.none(), st.integers(1, 10**6)))
 def test_plain_links_are_drf_links(query: str, number: int | None) -> None:
     base = "http://127.0.0.1:4010/v1/organizations/backup/list/organization/ehkn0a40x1glqvAFKP/list/"

@@ -62,6 +62,14 @@ class Serializers:
                     self._page_extra[key] = value_for(model.page.schema["properties"][key])
                 except CannotFill as exc:
                     raise SpecError(f"{model.spec.source}: the mock cannot fill the page key {key!r}: {exc}") from None
+        # how render_page writes each key: (its JSON and a colon, and its value too when it is
+        # a constant; the envelope key giving its value, RESULTS, or None for a constant)
+        self._page_plan: list[tuple[bytes, str | None]] = []
+        for name, encoded in self._page_names:
+            if name == RESULTS or name in COMPUTED_PAGE_KEYS:
+                self._page_plan.append((encoded, name))
+            elif name in self._page_extra:
+                self._page_plan.append((encoded + dumps(self._page_extra[name]), None))
 
     @property
     def serializer_names(self) -> tuple[str, ...]:
@@ -97,17 +105,17 @@ class Serializers:
 
         The envelope's values are whole numbers, booleans, null and links: each is written
         directly (a link as it is when JSON needs no escape in it), the rest through `dumps`;
-        the bytes are those `dumps` would give for the whole page."""
+        the bytes are those `dumps` would give for the whole page. `envelope` has a value for
+        each of COMPUTED_PAGE_KEYS."""
         assert self.page is not None
-        extra = self._page_extra
         parts = []
-        for name, encoded in self._page_names:
-            if name == RESULTS:
+        for encoded, name in self._page_plan:
+            if name is None:
+                parts.append(encoded)
+            elif name == RESULTS:
                 parts.append(encoded + b"[" + b",".join(results) + b"]")
-            elif name in envelope:
+            else:
                 parts.append(encoded + _value(envelope[name]))
-            elif name in extra:
-                parts.append(encoded + dumps(extra[name]))
         return b"{" + b",".join(parts) + b"}"
 
 
