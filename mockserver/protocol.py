@@ -196,9 +196,10 @@ class MockHttpProtocol(_Base):
             if previous is None or previous.response_complete:  # the ones before were all answered
                 self.unanswered.clear()
             self.unanswered.append(cycle)
-            extensions = self.scope.get("extensions")
+            scope: dict[str, Any] = self.scope  # type: ignore[assignment]  # ASGI types extensions' values as dicts
+            extensions = scope.get("extensions")
             if extensions is None:
-                self.scope["extensions"] = {CONNECTION: self._connection}
+                scope["extensions"] = {CONNECTION: self._connection}
             else:  # pragma: no cover - a uvicorn that gives http scopes extensions of its own
                 extensions[CONNECTION] = self._connection
         if self.body_timeout > 0 and self._announces_body():
