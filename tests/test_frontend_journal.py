@@ -13,6 +13,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mockserver.app import create_app
 from mockserver.control.guard import is_loopback
@@ -116,6 +118,18 @@ def test_redaction_helpers():
     assert redact.query("page=2&page_size=3") == "page=2&page_size=3"
 
 
+@settings(max_examples=1500, deadline=None)
+@given(query=st.lists(st.tuples(
+    st.sampled_from(["page", "page_size", "api_key", "Token", "AUTH", "q", "", "s3cr3t", "T0ken", "x-"]),
+    st.one_of(st.none(), st.sampled_from(["", "2", "s3cr3tT0ken", "T0ken", "s3cr3t", "a=b", "~.-_"]))), max_size=5)
+    .map(lambda pairs: "&".join(name if value is None else f"{name}={value}" for name, value in pairs)))
+def test_the_quick_way_for_plain_queries_redacts_as_the_general_way(query: str) -> None:
+    """Names that are secret, a known token in a value or across a name and its value
+    (`s3cr3t=T0ken`), blank pairs and empty parts: the same text as parsing would give."""
+    redact = Redactor(["s3cr3tT0ken"])
+    assert redact.query(query) == (redact.parsed_query(query) if query else "")
+
+
 def test_log_line_is_concise_coloured_only_when_asked_and_without_tokens():
     record = (time.time(), "GET", "/v1/organizations/backup/detail/xxx/", b"token=abc&page=2",
               [(b"authorization", b"Token abc")], 406, 0.0123, b"", 0, None)
@@ -126,6 +140,20 @@ def test_log_line_is_concise_coloured_only_when_asked_and_without_tokens():
     coloured = AccessLog(io.StringIO(), colour=True).line(record)
     assert "\x1b[33m406\x1b[0m" in coloured
     assert AccessLog(io.StringIO()).colour is False  # not a terminal
+
+
+def test_a_line_hides_the_tokens_of_the_reloaded_users_in_a_url_it_showed_before():
+    redactor = Redactor(["old-token"])
+    log = AccessLog(io.StringIO(), colour=False, redactor=redactor)
+
+    def shown(path: str, query: bytes) -> str:
+        return log.line((time.time(), "GET", path, query, [], 200, 0.001, b"", 0, None)).split()[3]
+
+    assert shown("/v1/x/new-token/", b"q=old-token") == "/v1/x/new-token/?q=%3Credacted%3E"
+    redactor.replace_tokens(["new-token"])  # fixtures reloaded with other users
+    assert shown("/v1/x/new-token/", b"q=old-token") == "/v1/x/<redacted>/?q=old-token"
+    long = "/v1/" + "p" * 600 + "/new-token/"  # too long to be kept: redacted each time all the same
+    assert shown(long, b"") == shown(long, b"") == "/v1/" + "p" * 600 + "/<redacted>/"
 
 
 def test_console_prints_one_line_per_request(tmp_path):

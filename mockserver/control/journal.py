@@ -47,6 +47,8 @@ DEFAULT_BYTES = 8 * 1024 * 1024
 DROPPED = ("reset", "empty")  # faults after which the client got no status at all
 _wall, _clock = time.time, time.perf_counter  # bound once: two lookups fewer per request
 NOTED_ENTRIES = ("proxy", "violations")  # notes shown as they are in a journal entry
+TARGETS_KEPT = 1024  # console lines' paths and queries kept redacted...
+TARGET_KEPT_SIZE = 512  # ...when they are this short (a few MiB at most, escapes included)
 UNREAD = ("GET", "HEAD")  # bodies not waited for: the API ignores them, and a slow one would hold the answer
 
 # (wall time, method, path, raw query, raw headers, status, seconds, body (cut), body size, notes)
@@ -185,6 +187,8 @@ class AccessLog:
         self._pending: list[Record] = []
         self._scheduled: asyncio.TimerHandle | None = None
         self._second = (-1, "")  # the last whole second and its HH:MM:SS
+        self._targets: dict[tuple[str, bytes], str] = {}  # (path, query): as the line shows them
+        self._generation = self.redactor.generation  # of the tokens the shown targets hide
 
     def _clock(self, started: float) -> str:
         second = int(started)
@@ -195,9 +199,7 @@ class AccessLog:
     def line(self, record: Record) -> str:
         started, method, path, query, _, status, seconds, _, _, notes = record
         clock = self._clock(started)
-        redactor = self.redactor
-        target = redactor.text(_cut_text(path)) + ("?" + redactor.query(_cut(query).decode("latin-1")) if query else "")
-        target = escape_controls(target)
+        target = self._target(path, query)
         method = escape_controls(method[:20])
         duration = f"{seconds * 1000:.1f}ms"
         shown = str(status)
@@ -212,6 +214,24 @@ class AccessLog:
             f"\x1b[2m{clock}\x1b[0m \x1b[1m{method:<7}\x1b[0m \x1b[{colour}m{shown}\x1b[0m "
             f"{target} \x1b[2m{duration}\x1b[0m"
         )
+
+    def _target(self, path: str, query: bytes) -> str:
+        """Path and query redacted and escaped; kept for the URLs that repeat (most do)."""
+        redactor = self.redactor
+        if self._generation != redactor.generation:
+            self._targets.clear()
+            self._generation = redactor.generation
+        key = (path, query)
+        target = self._targets.get(key)
+        if target is None:
+            target = redactor.text(_cut_text(path)) + ("?" + redactor.query(_cut(query).decode("latin-1"))
+                                                       if query else "")
+            target = escape_controls(target)
+            if len(path) + len(query) <= TARGET_KEPT_SIZE:
+                if len(self._targets) >= TARGETS_KEPT:
+                    self._targets.clear()
+                self._targets[key] = target
+        return target
 
     def write(self, record: Record) -> None:
         """Keep the record; its line goes out with the next batch."""
