@@ -35,7 +35,7 @@ from typing import Any
 
 import yaml
 
-from mockserver.data.models import Backup
+from mockserver.data.models import Backup, micros_of
 from mockserver.data.records import RecordShape
 from mockserver.exceptions import FixtureError
 from mockserver.text import one_line
@@ -140,7 +140,6 @@ def _parse_pieces(pieces: list[bytes]) -> list[Any] | None:
 def rows(path: Path, entries: list[Any], shape: RecordShape, organizations: Iterable[str]) -> list[Row]:
     """Every entry checked as the mock checks fixture backups, as rows in the list's order."""
     from mockserver.data.fixtures import check_backups  # the one definition of the checks
-    from mockserver.store.entry import micros_of
 
     backups = check_backups(path, entries, shape, set(organizations))
     found: list[tuple[str, int, str, Row]] = []

@@ -1,8 +1,8 @@
 """Validation as traffic flows: every exchange through the proxy judged by the contract kit's rules.
 
 Each rule has one definition, the kit's `contracts.rules.validate` (it needs only PyYAML and
-jsonschema_rs). This module is the only place the mock imports the kit (`contracts.rules` and
-`contracts.spec`, loaded when `--proxy` is given); the kit never imports the mock. Without them
+jsonschema_rs). This module is the only place the mock imports the kit (`contracts.rules`,
+`contracts.spec` and `contracts.errors`, loaded when `--proxy` is given); the kit never imports the mock. Without them
 `load_judge` fails in one line, and `--proxy` exits 2.
 
 A verdict goes four ways: the `Contract-Violations` header (`2; listBackups.status at /status,

@@ -24,12 +24,12 @@ from pathlib import Path
 from typing import Any
 
 from mockserver.data.fixtures import convention_problem
-from mockserver.data.models import Backup
+from mockserver.data.models import Backup, micros_of
 from mockserver.data.records import RecordShape
 from mockserver.data.serializers import Serializers
 from mockserver.exceptions import StateError
 from mockserver.store.database import Database
-from mockserver.store.entry import Entry, micros_of, stored
+from mockserver.store.entry import Entry, stored
 from mockserver.text import one_line, shown
 
 CACHE_ENTRIES = 2048  # entries last served, kept rendered: a page of 1,000 and its details fit

@@ -8,13 +8,8 @@ ascending, on whole microseconds (no float rounding ties two backups).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
-from mockserver.data.models import Backup
+from mockserver.data.models import Backup, micros_of
 from mockserver.data.serializers import Serializers
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
 
 Entry = Backup  # what the store keeps and serves
 
@@ -23,15 +18,6 @@ def stored(backup: Backup, serializers: Serializers) -> Entry:
     """The backup, ready to be served: it renders itself with these serializers."""
     backup._render = serializers.render_bound  # one bound method for all: not one object per backup
     return backup
-
-
-def micros_of(value: Backup | str) -> int:
-    """date_created in whole microseconds since 1970 (ValueError for a text that is no date)."""
-    text = value.date_created if isinstance(value, Backup) else value
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return (moment - _EPOCH) // _MICROSECOND
 
 
 def sort_key(entry: Entry) -> tuple[int, str]:
