@@ -264,3 +264,52 @@ def test_the_command_line_caches_a_large_file_in_xdg_cache_home(fixture_dir, tmp
                               capture_output=True, text=True, timeout=120)
     assert uncached.returncode == 0 and uncached.stdout == first.stdout
     assert not (tmp_path / "none").exists()
+
+
+def _outcome(run: Any) -> Any:
+    try:
+        return run()
+    except FixtureError as exc:
+        return f"FixtureError: {exc}"
+
+
+def _broken(entries: list[dict[str, Any]], case: str) -> list[dict[str, Any]]:
+    """The default backups with problems placed in the first, second or third part of the file."""
+    entries = [dict(entry) for entry in entries]
+    n = len(entries)
+    a, b, c = 2, n // 2, n - 3  # in three different parts when the file is cut in three
+    if "dup-across" in case:
+        entries[b]["sid"] = entries[a]["sid"]  # a sid of an earlier part comes back
+    if "dup-inside" in case:
+        entries[b + 1]["sid"] = entries[b]["sid"]
+    if "bad-late" in case:
+        entries[c]["organization"] = "nobodys0a40x000000"
+    if "bad-early" in case:
+        entries[a]["change_permission"] = True
+    if "bad-middle" in case:
+        entries[b]["database_size"] = "a lot"
+    return entries
+
+
+@pytest.mark.parametrize("kind", ["json", "yaml"])
+@pytest.mark.parametrize("case", ["none", "bad-late", "bad-early+bad-late", "bad-middle", "dup-across",
+                                  "dup-across+bad-late", "bad-early+dup-across", "dup-inside", "dup-inside+bad-late"])
+def test_checks_on_every_core_answer_as_a_check_in_order(fixture_dir, shape, monkeypatch, kind, case):
+    """The file cut in three parts checked by three workers: the same rows, or the same first
+    error (entry number and text) as one check of the whole file in order."""
+    monkeypatch.setattr(bulk.os, "cpu_count", lambda: 3)
+    monkeypatch.setattr(bulk, "MIN_PARALLEL_ENTRIES", 1)
+    monkeypatch.setattr(bulk, "MIN_PIECE_BYTES", 0)
+    organizations = [entry["sid"] for entry in yaml.safe_load((fixture_dir / "organizations.yaml").read_text())
+                     ["organizations"]]
+    entries = _broken(yaml.safe_load((fixture_dir / "backups.yaml").read_text())["backups"], case)
+    path = fixture_dir / f"backups.{kind}"
+    document = {"backups": entries}
+    content = (json.dumps(document) if kind == "json" else
+               yaml.dump(document, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), sort_keys=False)).encode()
+    if kind == "yaml":
+        assert len(bulk._pieces(content)) == 3  # really cut
+    in_order = _outcome(lambda: bulk.rows(path, bulk.parse(path, content), shape, organizations))
+    on_every_core = _outcome(lambda: bulk.checked_rows(path, content, shape, organizations))
+    assert on_every_core == in_order
+    assert isinstance(in_order, str) == (case != "none"), in_order

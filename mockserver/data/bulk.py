@@ -11,8 +11,9 @@ writes the result as rows the mock reads in a fraction of a second without parsi
                                                       newest first (the list's order)
 
 A JSON file (`backups.json`, or a `backups.yaml` that is JSON: JSON is YAML) is read with the
-JSON parser. Block-style YAML is cut at its top-level list items into as many pieces as there
-are cores and each piece is parsed by libyaml's safe loader in a process of its own; a file
+JSON parser and its entries checked in parts, one per core, by forked workers. Block-style YAML
+is cut at its top-level list items into as many pieces as there are cores and each piece is
+parsed by libyaml's safe loader and checked in a process of its own; a file
 that cannot be cut safely (flow style, directives, several documents, an alias of an anchor in
 another piece) is parsed whole, so the result is always what `yaml.safe_load` gives. No
 library splits a YAML stream for parallel parsing, hence this code.
@@ -31,7 +32,7 @@ import re
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -139,19 +140,157 @@ def _parse_pieces(pieces: list[bytes]) -> list[Any] | None:
 
 def rows(path: Path, entries: list[Any], shape: RecordShape, organizations: Iterable[str]) -> list[Row]:
     """Every entry checked as the mock checks fixture backups, as rows in the list's order."""
+    return _sorted(_part_rows(path, entries, shape, set(organizations), 0))
+
+
+Found = tuple[str, int, str, Row]  # (organization, -microseconds, sid, row): what the list's order sorts
+
+
+def _part_rows(path: Path, entries: list[Any], shape: RecordShape, organizations: set[str], first: int) -> list[Found]:
+    """The entries of one part of the file (entries[0] is entry `first`), checked, with their sort keys."""
     from mockserver.data.fixtures import check_backups  # the one definition of the checks
 
-    backups = check_backups(path, entries, shape, set(organizations))
-    found: list[tuple[str, int, str, Row]] = []
-    for backup in backups:
+    found: list[Found] = []
+    for backup in check_backups(path, entries, shape, organizations, first=first):
         if "\t" in backup.organization or "\n" in backup.organization or "\t" in backup.sid or "\n" in backup.sid:
             raise ValueError("a sid with a tab or a line break cannot be kept in rows")
         record = shape.record(backup)
         found.append((backup.organization, -micros_of(backup), backup.sid, (backup.organization, backup.sid, record)))
+    return found
+
+
+def _sorted(found: list[Found]) -> list[Row]:
+    """The list's order: organizations as they first appear, each one's newest first, then by sid."""
     order = {organization: position for position, organization in enumerate(dict.fromkeys(
-        backup.organization for backup in backups))}
+        item[0] for item in found))}
     found.sort(key=lambda item: (order[item[0]], item[1], item[2]))
     return [item[3] for item in found]
+
+
+# -- checking on every core -------------------------------------------------------------------------
+#
+# The checks cost more than the JSON parse (a schema check, the conventions, the record's JSON for
+# each of 100,000 entries), so the file is cut into parts, one per core, each parsed (a YAML piece)
+# and checked by a forked worker; the parts' results are joined in file order. Only what no part can
+# see alone is done after: a sid repeated in two parts. The error reported is the one a check of
+# the whole file in order would report first: the first entry with a problem, a repeated sid
+# included.
+
+_WORK: dict[str, Any] = {}  # what the forked workers inherit: path, shape, organizations, entries
+MIN_PARALLEL_ENTRIES = 20_000  # fewer are checked in this process: a worker costs more than it saves
+
+
+def checked_rows(path: Path, content: bytes, shape: RecordShape, organizations: Iterable[str]) -> list[Row]:
+    """The file's entries parsed and checked (on every core when it is large), as rows in the list's
+    order; a FixtureError names the first entry with a problem, as a check in order would."""
+    known = set(organizations)
+    pieces = [] if is_json(path, content) else _pieces(content)
+    if len(pieces) > 1:
+        parts = _run(known, path, shape, None, pieces)
+        if parts is not None:
+            return _joined(path, shape, known, parts)
+    entries = parse(path, content)
+    cores = min(os.cpu_count() or 1, 8)
+    if cores < 2 or len(entries) < MIN_PARALLEL_ENTRIES:
+        return rows(path, entries, shape, known)
+    size = math.ceil(len(entries) / cores)
+    parts = _run(known, path, shape, entries, [(start, min(start + size, len(entries)))
+                                               for start in range(0, len(entries), size)])
+    assert parts is not None  # parts of parsed entries always check
+    return _joined(path, shape, known, parts)
+
+
+class Part(NamedTuple):
+    """A part's result: how many entries it has; when all pass, their sort keys and rows; otherwise
+    the sids before its first problem (they passed) and the entry with that problem; and a
+    ValueError's text (a sid rows cannot hold) when the checks passed but rows cannot be written
+    (then sids_before holds every sid of the part)."""
+
+    total: int
+    found: list[Found]
+    sids_before: list[str]
+    failing: Any = None
+    failed: bool = False
+    unwritable: str | None = None
+
+
+def _run(organizations: set[str], path: Path, shape: RecordShape, entries: list[Any] | None,
+         tasks: list[Any]) -> list[Part] | None:
+    """Each task (a YAML piece, or a (start, stop) range of `entries`) on a forked worker; None when a
+    YAML piece cannot be parsed on its own (the whole file is parsed instead)."""
+    _WORK.update(path=path, shape=shape, organizations=organizations, entries=entries)
+    context = multiprocessing.get_context("fork")  # this process is single-threaded: forking is safe
+    try:
+        with context.Pool(len(tasks)) as pool:
+            done = pool.map(_check_task, tasks)
+    finally:
+        _WORK.clear()
+    if any(part is None for part in done):
+        return None
+    return [part for part in done if part is not None]
+
+
+def _check_task(task: bytes | tuple[int, int]) -> Part | None:
+    """In a worker: one part checked (None: a YAML piece that does not parse on its own). Entry
+    numbers are the caller's to give: a YAML piece does not know how many entries came before it."""
+    path, shape, organizations = _WORK["path"], _WORK["shape"], _WORK["organizations"]
+    if isinstance(task, bytes):
+        entries = _parse_piece(task)
+        if entries is None:
+            return None
+    else:
+        entries = _WORK["entries"][task[0]:task[1]]
+    try:
+        return Part(len(entries), _part_rows(path, entries, shape, organizations, 0), [])
+    except FixtureError:
+        good = _sids_before_problem(path, entries, shape, organizations)
+        return Part(len(entries), [], good, entries[len(good)], True)
+    except ValueError as exc:
+        return Part(len(entries), [], [raw["sid"] for raw in entries], unwritable=str(exc))
+
+
+def _sids_before_problem(path: Path, entries: list[Any], shape: RecordShape, organizations: set[str]) -> list[str]:
+    """The sids of a part's entries before its first problem (the entries that pass every check)."""
+    from mockserver.data.fixtures import check_backups
+
+    good: list[str] = []
+    seen: set[str] = set()
+    for raw in entries:
+        try:
+            check_backups(path, [raw], shape, organizations)
+        except FixtureError:
+            break
+        if raw["sid"] in seen:  # a repeat inside the part is its first problem
+            break
+        good.append(raw["sid"])
+        seen.add(raw["sid"])
+    return good
+
+
+def _joined(path: Path, shape: RecordShape, organizations: set[str], parts: list[Part]) -> list[Row]:
+    """The parts' rows in file order, or the error a check of the whole file in order gives first."""
+    from mockserver.data.fixtures import _entry, check_backups
+
+    seen: set[str] = set()
+    found: list[Found] = []
+    unwritable = None
+    first = 0
+    for part in parts:
+        sids = part.sids_before if part.failed or part.unwritable else [item[2] for item in part.found]
+        for offset, sid in enumerate(sids):  # in file order: a sid of an earlier part comes back
+            if sid in seen:
+                raise FixtureError(one_line(f"{_entry(path, first + offset, {'sid': sid}, 'sid')}: duplicate sid"))
+            seen.add(sid)
+        if part.failed:
+            index = first + len(part.sids_before)
+            check_backups(path, [part.failing], shape, organizations, first=index)  # raises its own error
+            raise FixtureError(one_line(f"{_entry(path, index, part.failing, 'sid')}: duplicate sid"))
+        unwritable = unwritable or part.unwritable
+        found.extend(part.found)
+        first += part.total
+    if unwritable is not None:  # every check passed, as in order: only now is this the answer
+        raise ValueError(unwritable)
+    return _sorted(found)
 
 
 def write(path: Path, key: str, found: list[Row]) -> None:
@@ -218,8 +357,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         shape = shape_of(Spec.load(args.spec))
         content = args.backups.read_bytes()
-        entries = parse(args.backups, content)
-        write(args.out, args.key, rows(args.backups, entries, shape, json.loads(args.organizations)))
+        write(args.out, args.key, checked_rows(args.backups, content, shape, json.loads(args.organizations)))
     except FixtureError as exc:
         print(str(exc), file=sys.stderr)
         return 2

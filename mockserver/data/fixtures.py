@@ -238,15 +238,16 @@ def _in_child(path: Path, key: str, shape: RecordShape, organizations: dict[str,
 
 def check_backups(
     path: Path, entries: list[Any], shape: RecordShape, organizations: dict[str, Organization] | Any,
-    schema_checked: bool = False,
+    schema_checked: bool = False, first: int = 0,
 ) -> tuple[Backup, ...]:
     """Backups from raw entries (a fixture file's, or the --state file's), checked the same way.
 
     `schema_checked`: the entries passed the same record schema already; the checks against
-    the other files still run."""
+    the other files still run. `first`: the index in the file of entries[0] (a part of a file
+    checked on its own, bulk.py), for the entry numbers of the errors."""
     backups: list[Backup] = []
     sids: set[str] = set()
-    for index, raw in enumerate(entries):
+    for index, raw in enumerate(entries, first):
         problem = _backup_problem(raw, shape, schema_checked, organizations, sids)
         if problem:
             raise FixtureError(one_line(f"{_entry(path, index, raw, 'sid')}: {problem}"))

@@ -69,9 +69,10 @@ class RecordShape:
         """What is wrong with a raw entry against the record schema, or None."""
         if not isinstance(raw, dict):
             return "expected a mapping"
-        problem = json_problem(raw, "backup")
-        if problem:
-            return problem
+        if not _plain(raw):  # the usual entry is a flat mapping of strings: no walk needed
+            problem = json_problem(raw, "backup")
+            if problem:
+                return problem
         for error in self._check.iter_errors(raw):
             return _describe(error)
         return None
@@ -140,3 +141,15 @@ def _rest(message: str) -> str:
 def shape_of(spec: Spec) -> RecordShape:
     """The record shape of a loaded spec (checked and compiled first)."""
     return RecordShape(load_model(spec))
+
+
+_PLAIN_TYPES = (str, bool, type(None))
+
+
+def _plain(raw: dict[Any, Any]) -> bool:
+    """Every key a string and every value a string, a boolean or null: JSON as it is (what
+    `json_problem` would find nothing in, a tenth of its cost)."""
+    for key, value in raw.items():
+        if type(key) is not str or type(value) not in _PLAIN_TYPES:
+            return False
+    return True
