@@ -6,9 +6,11 @@ import pytest
 import yaml
 from starlette.testclient import TestClient
 
+from mockserver.api.auth import Forms
 from mockserver.app import create_app
 from mockserver.exceptions import SpecError
 from mockserver.settings import Settings
+from mockserver.spec.model import CredentialForm
 from tests.spec_validation import SPEC_PATH, assert_conforms
 from tests.urls import detail_url, list_url, token
 
@@ -53,6 +55,22 @@ def test_only_the_first_authorization_header_counts(client, creds):
     elsewhere = [("X-Note", f"Token {creds['admin_token']}")]  # a token in another header is no credential
     response = client.get(url, headers=elsewhere)
     assert (response.status_code, response.json()) == (401, NOT_PROVIDED)
+
+
+def test_a_token_in_the_query_is_no_credential_when_no_scheme_declares_one(client, creds):
+    """The spec declares a keyword (`Token`, `Bearer`) and a `token` header, no query parameter: a
+    token under any of those names in the query authenticates nobody."""
+    for name in ("token", "Token", "Bearer", "Authorization", "api_key"):
+        response = client.get(list_url(creds["org_sid"]) + f"?{name}={creds['admin_token']}")
+        assert (response.status_code, response.json()) == (401, NOT_PROVIDED), name
+        assert response.headers["WWW-Authenticate"] == "Token"
+
+
+def test_each_credential_form_is_read_from_its_own_place():
+    """Forms sorts the spec's forms by kind: a keyword is never a header or a query name, and so on."""
+    forms = Forms.of([CredentialForm("a", "keyword", "Token"), CredentialForm("b", "header", "X-Api-Key"),
+                      CredentialForm("c", "query", "api_key"), CredentialForm("d", "keyword", "Bearer")])
+    assert forms == Forms(frozenset({b"token", b"bearer"}), (b"x-api-key",), ("api_key",))
 
 
 def test_keyword_is_case_insensitive(client, creds):
@@ -235,3 +253,54 @@ def test_error_texts_come_from_the_spec_examples(tmp_path, creds, example, serve
 def test_an_error_example_that_is_not_an_error_body_stops_the_mock(tmp_path):
     with pytest.raises(SpecError, match="invalidToken"):
         create_app(Settings(spec_path=_spec_with_invalid_token_example(tmp_path, {"value": "Invalid token."})))
+
+
+def _spec_copy(tmp_path, change):
+    document = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
+    change(document)
+    spec = tmp_path / "openapi.yaml"
+    spec.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    return spec
+
+
+@pytest.mark.parametrize("headers, served", [
+    # another documented header before it, with a const of its own: only WWW-Authenticate's counts
+    ({"X-Request-Id": {"schema": {"type": "string", "const": "not-this"}},
+      "www-authenticate": {"required": True, "schema": {"type": "string", "const": 'Token realm="labii"'}}},
+     'Token realm="labii"'),
+    ({"WWW-Authenticate": {"required": True, "schema": {"type": "string", "enum": ["Bearer", "Token"]}}}, "Bearer"),
+    ({}, "Token"),  # none documented: DRF's keyword
+])
+def test_the_401_header_is_the_one_the_spec_documents(tmp_path, creds, headers, served):
+    def change(document):
+        document["components"]["responses"]["NotAuthenticated"]["headers"] = headers
+
+    with TestClient(create_app(Settings(spec_path=_spec_copy(tmp_path, change)))) as client:
+        for sent in ({}, token("nope")):
+            response = client.get(list_url(creds["org_sid"]), headers=sent)
+            assert response.status_code == 401
+            assert response.headers["WWW-Authenticate"] == served
+
+
+@pytest.mark.parametrize("list_has_its_own", [True, False])
+def test_an_operations_own_error_example_comes_before_the_others(tmp_path, creds, list_has_its_own):
+    """getBackup documents its own `wrongId` text inline: the detail answers it. The list answers
+    its own (the spec's usual text) when it documents one, else the first found elsewhere."""
+    def change(document):
+        responses = document["components"]["responses"]
+        for name in ("NotAcceptableList", "NotAcceptableDetail"):
+            if name == "NotAcceptableDetail" or not list_has_its_own:
+                responses[name]["content"]["application/json"]["examples"].pop("wrongId", None)
+        detail = next(item["get"] for item in document["paths"].values()
+                      if item.get("get", {}).get("operationId") == "getBackup")
+        own = yaml.safe_load(yaml.safe_dump(responses["NotAcceptableDetail"]))
+        own["content"]["application/json"]["examples"] = {"wrongId": {"value": {"detail": "No backup has this sid."}}}
+        detail["responses"]["406"] = own
+
+    with TestClient(create_app(Settings(spec_path=_spec_copy(tmp_path, change)))) as client:
+        admin = token(creds["admin_token"])
+        response = client.get(detail_url("nosuchsid0a40x00000"), headers=admin)
+        assert (response.status_code, response.json()) == (406, {"detail": "No backup has this sid."})
+        response = client.get(list_url("nosuchorg0a40x00000"), headers=admin)
+        listed = WRONG_ID if list_has_its_own else {"detail": "No backup has this sid."}
+        assert (response.status_code, response.json()) == (406, listed)

@@ -67,9 +67,6 @@ class ErrorCatalog:
         headers = {"WWW-Authenticate": self.authenticate} if status == 401 else None
         return ApiError(status, detail, headers)
 
-    def detail(self, key: str) -> str:
-        return self.messages[key][1]
-
 
 def _examples(model: ApiModel, operation: Operation | None, status: str) -> dict[str, str]:
     """example name -> `detail` text, in one operation's answer for one status."""

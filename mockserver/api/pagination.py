@@ -34,13 +34,6 @@ class Page:
         self.start = (number - 1) * size
         self.stop = min(self.start + size, count)
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Page) and (self.number, self.size, self.count, self.num_pages) == \
-            (other.number, other.size, other.count, other.num_pages)
-
-    def __hash__(self) -> int:
-        return hash((self.number, self.size, self.count, self.num_pages))
-
     def __repr__(self) -> str:
         return f"Page(number={self.number}, size={self.size}, count={self.count}, num_pages={self.num_pages})"
 
