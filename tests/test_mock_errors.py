@@ -8,7 +8,7 @@ from starlette.testclient import TestClient
 
 from mockserver.api.auth import Forms
 from mockserver.app import create_app
-from mockserver.exceptions import SpecError
+from mockserver.exceptions import ApiError, SpecError
 from mockserver.settings import Settings
 from mockserver.spec.model import CredentialForm
 from tests.spec_validation import SPEC_PATH, assert_conforms
@@ -265,7 +265,8 @@ def _spec_copy(tmp_path, change):
 
 @pytest.mark.parametrize("headers, served", [
     # another documented header before it, with a const of its own: only WWW-Authenticate's counts
-    ({"X-Request-Id": {"schema": {"type": "string", "const": "not-this"}},
+    ({"Link": {"schema": {"type": "string", "const": "not-this"}},
+      "X-Request-Id": {"schema": {"type": "string", "const": "nor-this"}},
       "www-authenticate": {"required": True, "schema": {"type": "string", "const": 'Token realm="labii"'}}},
      'Token realm="labii"'),
     ({"WWW-Authenticate": {"required": True, "schema": {"type": "string", "enum": ["Bearer", "Token"]}}}, "Bearer"),
@@ -304,3 +305,74 @@ def test_an_operations_own_error_example_comes_before_the_others(tmp_path, creds
         response = client.get(list_url("nosuchorg0a40x00000"), headers=admin)
         listed = WRONG_ID if list_has_its_own else {"detail": "No backup has this sid."}
         assert (response.status_code, response.json()) == (406, listed)
+
+
+def test_an_error_example_of_an_unreferenced_component_response_counts(tmp_path, creds):
+    """`components/responses` are searched too, even one no operation refers to."""
+    def change(document):
+        responses = document["components"]["responses"]
+        for name in ("NotAcceptableList", "NotAcceptableDetail"):
+            responses[name]["content"]["application/json"]["examples"].pop("wrongId", None)
+        extra = yaml.safe_load(yaml.safe_dump(responses["NotAcceptableDetail"]))
+        extra["content"]["application/json"]["examples"] = {"wrongId": {"value": {"detail": "From a component."}}}
+        responses["UnusedWrongId"] = extra
+
+    with TestClient(create_app(Settings(spec_path=_spec_copy(tmp_path, change)))) as client:
+        response = client.get(detail_url("nosuchsid0a40x00000"), headers=token(creds["admin_token"]))
+    assert (response.status_code, response.json()) == (406, {"detail": "From a component."})
+
+
+def test_the_401_header_of_an_operation_without_a_401_is_found_on_the_others(tmp_path, creds):
+    """An operation that documents no 401 is skipped, not the end of the search."""
+    def change(document):
+        responses = document["components"]["responses"]
+        responses["NotAuthenticated"]["headers"] = {
+            "WWW-Authenticate": {"required": True, "schema": {"type": "string", "const": "Bearer"}}}
+        first = next(iter(document["paths"].values()))
+        first[next(method for method in first if method in ("get", "post"))]["responses"].pop("401")
+
+    with TestClient(create_app(Settings(spec_path=_spec_copy(tmp_path, change)))) as client:
+        for url in (list_url(creds["org_sid"]), detail_url("nosuchsid0a40x00000")):  # the list lost its 401
+            response = client.get(url)
+            assert response.status_code == 401
+            assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+def _authenticator(forms):
+    from mockserver.api.auth import Authenticator
+    from mockserver.api.errors import ErrorCatalog
+    from mockserver.data.models import User
+    from mockserver.spec.checks import load_model
+    from mockserver.spec.document import Spec
+
+    user = User(name="ada", token="a" * 40, roles={})
+    return Authenticator([user]), Forms.of(forms), ErrorCatalog.build(load_model(Spec.load(SPEC_PATH))), user
+
+
+def test_a_query_parameter_form_carries_a_token_only_under_its_own_name():
+    auth, forms, errors, user = _authenticator([CredentialForm("k", "keyword", "Token"),
+                                                CredentialForm("q", "query", "api_key")])
+    assert auth.authenticate([], forms, errors, b"page=2&api_key=" + b"a" * 40) is user
+    for query in (b"page=2&token=" + b"a" * 40, b"api_key=&page=" + b"a" * 40, b"api_key=%20"):
+        with pytest.raises(ApiError) as refused:
+            auth.authenticate([], forms, errors, query)
+        assert refused.value.detail == NOT_PROVIDED["detail"], query
+    with pytest.raises(ApiError) as refused:
+        auth.authenticate([], forms, errors, b"api_key=" + b"b" * 40)
+    assert refused.value.detail == INVALID_TOKEN["detail"]
+    assert auth.identify([], forms, errors, b"api_key=" + b"b" * 40) is None  # the journal's question: no one
+    without_query = Forms.of([CredentialForm("k", "keyword", "Token")])
+    with pytest.raises(ApiError):
+        auth.authenticate([], without_query, errors, b"api_key=" + b"a" * 40)
+
+
+def test_a_header_form_takes_the_first_of_its_headers_and_no_other_header():
+    auth, forms, errors, user = _authenticator([CredentialForm("h", "header", "X-Api-Key")])
+    good, bad = b"a" * 40, b"b" * 40
+    assert auth.authenticate([(b"x-api-key", good), (b"x-api-key", bad)], forms, errors) is user
+    with pytest.raises(ApiError) as refused:
+        auth.authenticate([(b"x-api-key", bad), (b"x-api-key", good)], forms, errors)
+    assert refused.value.detail == INVALID_TOKEN["detail"]
+    with pytest.raises(ApiError) as refused:
+        auth.authenticate([(b"x-other", good)], forms, errors)
+    assert refused.value.detail == NOT_PROVIDED["detail"]
