@@ -70,7 +70,7 @@ def parse(path: Path, content: bytes) -> list[Any]:
             entries = _parse_pieces(pieces)
             if entries is not None:
                 return entries
-        document = _yaml(path, content)
+        document = load_yaml(path, content)
     if document is None:
         return []
     if not isinstance(document, dict) or not isinstance(document.get(KEY), list):
@@ -79,7 +79,8 @@ def parse(path: Path, content: bytes) -> list[Any]:
     return list(entries)
 
 
-def _yaml(path: Path, content: bytes) -> Any:
+def load_yaml(path: Path, content: bytes) -> Any:
+    """A fixture file's YAML by libyaml's safe loader; what is wrong with it, as a one-line FixtureError."""
     try:
         return yaml.load(content.decode("utf-8"), Loader=_SAFE_LOADER)  # noqa: S506 - libyaml's safe loader
     except UnicodeDecodeError as exc:

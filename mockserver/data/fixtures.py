@@ -25,8 +25,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from mockserver.data import bulk
 from mockserver.data.factory import parse_size
 from mockserver.data.fixture_cache import MIN_BYTES, FixtureCache, key_of
@@ -41,8 +39,6 @@ from mockserver.text import one_line, shown
 DEFAULT_FIXTURES_DIR = project_path("fixtures")
 FILES = ("organizations.yaml", "users.yaml", "backups.yaml")
 _TOKEN = re.compile(r"^[\x21-\x7e]+$")  # printable ASCII, no spaces: DRF splits on them
-# libyaml's safe loader when PyYAML has it: the same SafeConstructor as yaml.safe_load, faster
-_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @contextmanager
@@ -97,15 +93,8 @@ def _bytes(path: Path) -> bytes:
 
 def _read(path: Path, key: str, content: bytes | None = None) -> list[Any]:
     content = _bytes(path) if content is None else content
-    try:
-        with _gc_paused():
-            document = yaml.load(content.decode("utf-8"), Loader=_SAFE_LOADER)  # noqa: S506 - a safe loader
-    except UnicodeDecodeError as exc:
-        raise FixtureError(f"{path}: cannot read ({exc})") from None
-    except yaml.YAMLError as exc:
-        raise FixtureError(one_line(f"{path}: not valid YAML ({exc})")) from None
-    except RecursionError:
-        raise FixtureError(f"{path}: nested too deeply to read") from None
+    with _gc_paused():
+        document = bulk.load_yaml(path, content)
     if document is None:
         document = {key: []}
     if not isinstance(document, dict) or not isinstance(document.get(key), list):
