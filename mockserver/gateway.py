@@ -25,7 +25,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mockserver.api.errors import ErrorCatalog
+from mockserver.api.errors import SERVER_ERROR, ErrorCatalog
 from mockserver.api.responses import error_response, json_response
 from mockserver.api.routing import ApiRoute
 from mockserver.control.guard import PREFIX, ControlGuard
@@ -36,7 +36,6 @@ from mockserver.middleware.limits import MAX_BODY_BYTES, read_at_most, replay
 from mockserver.middleware.websocket import refuse_websocket
 from mockserver.notes import NOTES
 
-SERVER_ERROR = {"detail": "A server error occurred."}
 _VARY = (b"vary", b"Origin")
 _wall, _clock = time.time, time.perf_counter
 
@@ -132,7 +131,7 @@ class Gateway:
                                seen if journal is not None and method not in UNREAD else None)
         except Exception:
             if not seen.started:
-                await json_response(SERVER_ERROR, 500)(scope, receive, send)
+                await json_response({"detail": SERVER_ERROR}, 500)(scope, receive, send)
             raise
         finally:
             if journal is not None or self.log is not None:

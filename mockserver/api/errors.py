@@ -34,7 +34,6 @@ ERRORS: dict[str, tuple[int, str, str]] = {
 NOT_FOUND = "Not found."
 METHOD_NOT_ALLOWED = 'Method "{method}" not allowed.'
 MOVED_PERMANENTLY = "Moved permanently to {location}"
-BAD_REQUEST_PATH = "Malformed request path."
 BAD_REQUEST = "Malformed request."  # what the HTTP parser refused (see protocol.py)
 SERVER_ERROR = "A server error occurred."
 # Failures no operation documents, answered on demand (`Prefer: code=503`, frontend/choices.py):

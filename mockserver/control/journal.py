@@ -45,7 +45,6 @@ MAX_VALUE = 1024  # bytes of one header value (or the path, or the query) kept i
 MAX_BODY = 16 * 1024  # bytes of a request body kept in the journal
 DEFAULT_BYTES = 8 * 1024 * 1024
 DROPPED = ("reset", "empty")  # faults after which the client got no status at all
-_wall, _clock = time.time, time.perf_counter  # bound once: two lookups fewer per request
 NOTED_ENTRIES = ("proxy", "violations")  # notes shown as they are in a journal entry
 TARGETS_KEPT = 1024  # console lines' paths and queries kept redacted...
 TARGET_KEPT_SIZE = 512  # ...when they are this short (a few MiB at most, escapes included)

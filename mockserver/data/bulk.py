@@ -55,8 +55,9 @@ def is_json(path: Path, content: bytes) -> bool:
     return path.suffix == ".json" or content.lstrip()[:1] in (b"{", b"[")
 
 
-def parse(path: Path, content: bytes) -> list[Any]:
-    """The entries under `backups:` of a fixture file (JSON or YAML), or a one-line FixtureError."""
+def parse(path: Path, content: bytes, cut: bool = True) -> list[Any]:
+    """The entries under `backups:` of a fixture file (JSON or YAML), or a one-line FixtureError.
+    `cut`: a large YAML file may be cut into pieces parsed on every core (False: cutting was tried)."""
     if is_json(path, content):
         try:
             document = json.loads(content)
@@ -65,18 +66,26 @@ def parse(path: Path, content: bytes) -> list[Any]:
         except (ValueError, RecursionError) as exc:
             raise FixtureError(one_line(f"{path}: not valid JSON ({exc})")) from None
     else:
-        pieces = _pieces(content)
+        pieces = _pieces(content) if cut else []
         if len(pieces) > 1:
             entries = _parse_pieces(pieces)
             if entries is not None:
                 return entries
         document = load_yaml(path, content)
+    return list_under(path, document, KEY)
+
+
+def list_under(path: Path, document: Any, key: str) -> list[Any]:
+    """The list a fixture document holds under `key` (an empty document: none), or a FixtureError."""
     if document is None:
         return []
-    if not isinstance(document, dict) or not isinstance(document.get(KEY), list):
-        raise FixtureError(f"{path}: expected a mapping with a list under '{KEY}'")
-    entries = document[KEY]
-    return list(entries)
+    if not isinstance(document, dict) or not isinstance(document.get(key), list):
+        raise FixtureError(f"{path}: expected a mapping with a list under '{key}'")
+    return list(document[key])
+
+
+def _cores() -> int:
+    return min(os.cpu_count() or 1, 8)
 
 
 def load_yaml(path: Path, content: bytes) -> Any:
@@ -94,7 +103,7 @@ def load_yaml(path: Path, content: bytes) -> Any:
 def _pieces(content: bytes) -> list[bytes]:
     """The file cut at its top-level list items into one YAML document per core, or [] when it
     is not a plain block-style `backups:` list that can be cut without changing its meaning."""
-    cores = min(os.cpu_count() or 1, 8)
+    cores = _cores()
     if cores < 2 or len(content) < MIN_PIECE_BYTES:
         return []
     head = re.search(rb"^backups:[ \t]*(#.*)?\r?\n", content, re.M)
@@ -190,8 +199,8 @@ def checked_rows(path: Path, content: bytes, shape: RecordShape, organizations: 
         parts = _run(known, path, shape, None, pieces)
         if parts is not None:
             return _joined(path, shape, known, parts)
-    entries = parse(path, content)
-    cores = min(os.cpu_count() or 1, 8)
+    entries = parse(path, content, cut=False)  # cutting was tried above
+    cores = _cores()
     if cores < 2 or len(entries) < MIN_PARALLEL_ENTRIES:
         return rows(path, entries, shape, known)
     size = math.ceil(len(entries) / cores)

@@ -57,9 +57,6 @@ class FixtureCache:
         self.min_bytes = min_bytes
         self.keep = keep
 
-    def wants(self, content: bytes) -> bool:
-        return len(content) >= self.min_bytes
-
     def path(self, key: str) -> Path:
         return self.directory / (key + SUFFIX)
 

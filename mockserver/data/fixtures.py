@@ -91,16 +91,9 @@ def _bytes(path: Path) -> bytes:
         raise FixtureError(f"{path}: cannot read ({exc})") from None
 
 
-def _read(path: Path, key: str, content: bytes | None = None) -> list[Any]:
-    content = _bytes(path) if content is None else content
+def _read(path: Path, key: str) -> list[Any]:
     with _gc_paused():
-        document = bulk.load_yaml(path, content)
-    if document is None:
-        document = {key: []}
-    if not isinstance(document, dict) or not isinstance(document.get(key), list):
-        raise FixtureError(f"{path}: expected a mapping with a list under '{key}'")
-    entries: list[Any] = document[key]
-    return entries
+        return bulk.list_under(path, bulk.load_yaml(path, _bytes(path)), key)
 
 
 def _entry(path: Path, index: int, raw: Any, key: str) -> str:
