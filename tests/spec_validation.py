@@ -6,7 +6,9 @@ openapi-schema-validator instead, so the two cannot share a blind spot.
 
 from __future__ import annotations
 
+import copy
 import json
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,15 @@ SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi.yaml"
 def spec_document() -> dict[str, Any]:
     with SPEC_PATH.open(encoding="utf-8") as handle:
         return yaml.safe_load(handle)
+
+
+def mutated(tmp_path: Path, change: Callable[[dict[str, Any]], None]) -> Path:
+    """A copy of openapi.yaml in tmp_path, changed by `change` (which edits the parsed document)."""
+    document = copy.deepcopy(spec_document())
+    change(document)
+    path = tmp_path / "openapi.yaml"
+    path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    return path
 
 
 def resolve(node: Any, document: dict[str, Any] | None = None) -> Any:

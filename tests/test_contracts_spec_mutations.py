@@ -8,14 +8,12 @@ spec; the mock's end-to-end runs belong with the mock's own spec-driven tests.
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from contracts import Status, build_options, execute
 from contracts.context import KitContext, api_base
@@ -23,24 +21,16 @@ from contracts.coverage import coverage
 from contracts.errors import SpecError
 from contracts.narrowing import narrow
 from contracts.rules import Answer, Request, validate
-from contracts.spec import CHECKOUT, Spec
+from contracts.spec import Spec
 from tests.broken import credentials
 from tests.contracts_helpers import run_kit
+from tests.spec_validation import mutated
 
 pytest_plugins = ["tests.contracts_servers"]
 
-ORIGINAL: dict[str, Any] = yaml.safe_load(CHECKOUT.read_text(encoding="utf-8"))
 JSON = {"Content-Type": "application/json"}
 BACKUP = {"sid": "abc", "name": "20180803031606.gz", "description": "Data backup on 20180803031606",
           "database_size": "47.0 MB", "date_created": "2018-08-03T03:17:41.438432Z", "change_permission": False}
-
-
-def mutated(tmp_path: Path, change: Callable[[dict[str, Any]], None]) -> Path:
-    document = copy.deepcopy(ORIGINAL)
-    change(document)
-    path = tmp_path / "openapi.yaml"
-    path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
-    return path
 
 
 def components(document: dict[str, Any], kind: str) -> dict[str, Any]:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
-import yaml
 from starlette.testclient import TestClient
 
 from mockserver.api.auth import Forms
@@ -11,7 +12,7 @@ from mockserver.app import create_app
 from mockserver.exceptions import ApiError, SpecError
 from mockserver.settings import Settings
 from mockserver.spec.model import CredentialForm
-from tests.spec_validation import SPEC_PATH, assert_conforms
+from tests.spec_validation import SPEC_PATH, assert_conforms, mutated
 from tests.urls import detail_url, list_url, token
 
 NOT_PROVIDED = {"detail": "Authentication credentials were not provided."}
@@ -227,15 +228,14 @@ def test_missing_trailing_slash_redirects(client, creds):
 
 def _spec_with_invalid_token_example(tmp_path, example):
     """A copy of openapi.yaml whose `invalidToken` example is `example` (None: no such example)."""
-    document = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
-    examples = document["components"]["responses"]["NotAuthenticated"]["content"]["application/json"]["examples"]
-    if example is None:
-        del examples["invalidToken"]
-    else:
-        examples["invalidToken"] = example
-    spec = tmp_path / "openapi.yaml"
-    spec.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
-    return spec
+    def change(document):
+        examples = document["components"]["responses"]["NotAuthenticated"]["content"]["application/json"]["examples"]
+        if example is None:
+            del examples["invalidToken"]
+        else:
+            examples["invalidToken"] = example
+
+    return mutated(tmp_path, change)
 
 
 @pytest.mark.parametrize("example, served", [
@@ -255,14 +255,6 @@ def test_an_error_example_that_is_not_an_error_body_stops_the_mock(tmp_path):
         create_app(Settings(spec_path=_spec_with_invalid_token_example(tmp_path, {"value": "Invalid token."})))
 
 
-def _spec_copy(tmp_path, change):
-    document = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
-    change(document)
-    spec = tmp_path / "openapi.yaml"
-    spec.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
-    return spec
-
-
 @pytest.mark.parametrize("headers, served", [
     # another documented header before it, with a const of its own: only WWW-Authenticate's counts
     ({"Link": {"schema": {"type": "string", "const": "not-this"}},
@@ -276,7 +268,7 @@ def test_the_401_header_is_the_one_the_spec_documents(tmp_path, creds, headers, 
     def change(document):
         document["components"]["responses"]["NotAuthenticated"]["headers"] = headers
 
-    with TestClient(create_app(Settings(spec_path=_spec_copy(tmp_path, change)))) as client:
+    with TestClient(create_app(Settings(spec_path=mutated(tmp_path, change)))) as client:
         for sent in ({}, token("nope")):
             response = client.get(list_url(creds["org_sid"]), headers=sent)
             assert response.status_code == 401
@@ -294,11 +286,11 @@ def test_an_operations_own_error_example_comes_before_the_others(tmp_path, creds
                 responses[name]["content"]["application/json"]["examples"].pop("wrongId", None)
         detail = next(item["get"] for item in document["paths"].values()
                       if item.get("get", {}).get("operationId") == "getBackup")
-        own = yaml.safe_load(yaml.safe_dump(responses["NotAcceptableDetail"]))
+        own = copy.deepcopy(responses["NotAcceptableDetail"])
         own["content"]["application/json"]["examples"] = {"wrongId": {"value": {"detail": "No backup has this sid."}}}
         detail["responses"]["406"] = own
 
-    with TestClient(create_app(Settings(spec_path=_spec_copy(tmp_path, change)))) as client:
+    with TestClient(create_app(Settings(spec_path=mutated(tmp_path, change)))) as client:
         admin = token(creds["admin_token"])
         response = client.get(detail_url("nosuchsid0a40x00000"), headers=admin)
         assert (response.status_code, response.json()) == (406, {"detail": "No backup has this sid."})
@@ -313,11 +305,11 @@ def test_an_error_example_of_an_unreferenced_component_response_counts(tmp_path,
         responses = document["components"]["responses"]
         for name in ("NotAcceptableList", "NotAcceptableDetail"):
             responses[name]["content"]["application/json"]["examples"].pop("wrongId", None)
-        extra = yaml.safe_load(yaml.safe_dump(responses["NotAcceptableDetail"]))
+        extra = copy.deepcopy(responses["NotAcceptableDetail"])
         extra["content"]["application/json"]["examples"] = {"wrongId": {"value": {"detail": "From a component."}}}
         responses["UnusedWrongId"] = extra
 
-    with TestClient(create_app(Settings(spec_path=_spec_copy(tmp_path, change)))) as client:
+    with TestClient(create_app(Settings(spec_path=mutated(tmp_path, change)))) as client:
         response = client.get(detail_url("nosuchsid0a40x00000"), headers=token(creds["admin_token"]))
     assert (response.status_code, response.json()) == (406, {"detail": "From a component."})
 
@@ -331,7 +323,7 @@ def test_the_401_header_of_an_operation_without_a_401_is_found_on_the_others(tmp
         first = next(iter(document["paths"].values()))
         first[next(method for method in first if method in ("get", "post"))]["responses"].pop("401")
 
-    with TestClient(create_app(Settings(spec_path=_spec_copy(tmp_path, change)))) as client:
+    with TestClient(create_app(Settings(spec_path=mutated(tmp_path, change)))) as client:
         for url in (list_url(creds["org_sid"]), detail_url("nosuchsid0a40x00000")):  # the list lost its 401
             response = client.get(url)
             assert response.status_code == 401

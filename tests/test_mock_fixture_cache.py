@@ -159,7 +159,7 @@ def test_small_files_are_parsed_in_process_and_not_cached(fixture_dir, shape, tm
     assert not cache.directory.exists() and children == []
 
 
-def test_only_the_most_recently_used_entries_are_kept(tmp_path, shape):
+def test_only_the_most_recently_used_entries_are_kept(tmp_path):
     cache = FixtureCache(tmp_path / "cache", min_bytes=0, keep=2)
     for number in range(4):
         written = cache.new_path()

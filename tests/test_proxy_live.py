@@ -162,7 +162,7 @@ def test_credentials_pass_through_and_are_never_shown(upstream, proxy):
     assert secret not in shown and ADMIN not in shown and "<redacted>" in shown
 
 
-def test_violation_headers_are_readable_by_a_browser_app(upstream, proxy):
+def test_violation_headers_are_readable_by_a_browser_app(proxy):
     origin = "http://localhost:3000"
     answer = httpx.get(proxy.url + list_url(ORG), headers={**token(ADMIN), "Origin": origin}, timeout=10)
     assert answer.headers["access-control-allow-origin"] in ("*", origin)
@@ -171,7 +171,7 @@ def test_violation_headers_are_readable_by_a_browser_app(upstream, proxy):
     assert answer.headers.get_list("vary") == ["Origin"]
 
 
-def test_the_violation_book_counts_every_judged_exchange(upstream, proxy):
+def test_the_violation_book_counts_every_judged_exchange(proxy):
     for _ in range(3):
         httpx.get(proxy.url + list_url(ORG), headers=token(ADMIN), timeout=10)
     book = httpx.get(proxy.url + "/__mock/violations", timeout=10).json()

@@ -7,6 +7,7 @@ import pytest
 
 from mockserver.settings import Settings
 from tests.broken.data import ADMIN_A, ORG_A
+from tests.frontend_server import running
 from tests.proxy_helpers import journal, proxying
 from tests.urls import detail_url, list_url, token
 
@@ -89,9 +90,7 @@ def test_the_console_says_it_in_one_short_line_without_the_token(broken_server, 
     assert ADMIN_A not in lines[0]
 
 
-def test_without_proxy_nothing_is_judged(broken_server):
-    from tests.frontend_server import running
-
+def test_without_proxy_nothing_is_judged():
     with running() as mock:
         answer = httpx.get(mock.url + "/__mock/violations", timeout=10)
         assert answer.status_code == 404 and "--proxy" in answer.json()["detail"]

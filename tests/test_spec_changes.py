@@ -7,7 +7,6 @@ real server started with it: the kit must find the changed mock conforming.
 
 from __future__ import annotations
 
-import copy
 import json
 import shutil
 import subprocess
@@ -31,7 +30,7 @@ from mockserver.settings import Settings
 from mockserver.spec import Spec, load_model
 from tests.conftest import LiveServer, free_port
 from tests.contracts_helpers import ROOT, run_kit
-from tests.spec_validation import validate_schema
+from tests.spec_validation import resolve, validate_schema
 
 SPEC = ROOT / "openapi.yaml"
 Edit = Callable[[dict[str, Any]], None]
@@ -125,7 +124,7 @@ def test_a_new_required_property_is_served_created_and_checked(tmp_path: Path) -
         created = client.post(f"/v1/organizations/backup/list/organization/{creds['org_sid']}/detail/",
                               headers=admin(creds))
         assert created.status_code == 200 and created.json()["retention_days"] == 90  # its default
-        validate_schema(_inline(document, backup_schema(document)), created.json())
+        validate_schema(resolve(backup_schema(document), document), created.json())
         detail = client.get(f"/v1/organizations/backup/detail/{created.json()['sid']}/", headers=admin(creds))
         assert detail.json() == created.json()
     # a fixture entry without it is refused, naming the entry and the field
@@ -369,20 +368,7 @@ def test_the_command_line_says_it_in_one_line_and_exits_2(tmp_path: Path) -> Non
     assert "Traceback" not in result.stderr
 
 
-def _inline(document: Any, node: Any) -> Any:
-    if isinstance(node, dict):
-        if "$ref" in node:
-            target: Any = document
-            for part in node["$ref"][2:].split("/"):
-                target = target[part]
-            return _inline(document, target)
-        return {key: _inline(document, value) for key, value in node.items()}
-    if isinstance(node, list):
-        return [_inline(document, value) for value in node]
-    return copy.deepcopy(node)
-
-
-def test_credentials_follow_the_global_port(tmp_path: Path) -> None:
+def test_credentials_follow_the_global_port() -> None:
     for args in (["--port", "4110", "credentials", "--json"], ["credentials", "--port", "4110", "--json"]):
         result = subprocess.run([sys.executable, "-m", "mockserver", *args], cwd=ROOT, capture_output=True,
                                 text=True, timeout=60)
