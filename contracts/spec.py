@@ -316,9 +316,6 @@ class Spec:
             raise SpecError(f"{self.where(ref)}: not a schema")
         return resolved
 
-    def validator(self, name: str) -> Any:
-        return self.validator_at(f"#/components/schemas/{name}")
-
     def validator_at(self, ref: str) -> Any:
         return self.cached(f"validator:{ref}", lambda: validator_for(self.schema_at(ref)))
 
@@ -455,14 +452,3 @@ def response_messages(response: dict[str, Any]) -> list[tuple[str, str]]:
 def validator_for(schema: dict[str, Any]) -> Any:
     """A JSON Schema 2020-12 validator that also checks formats (date-time, uri)."""
     return jsonschema_rs.Draft202012Validator(schema, validate_formats=True)
-
-
-def schema_errors(validator: Any, value: Any, limit: int = 5) -> list[str]:
-    """Readable validation errors, at most `limit`."""
-    errors = []
-    for error in validator.iter_errors(value):
-        where = "/".join(str(part) for part in error.instance_path) or "(root)"
-        errors.append(f"{where}: {error.message}")
-        if len(errors) >= limit:
-            break
-    return errors

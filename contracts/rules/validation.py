@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote
 
-from ..spec import response_messages
+from ..spec import response_messages, validator_for
 from . import ids
 
 if TYPE_CHECKING:
@@ -313,7 +313,7 @@ def _body(spec: Spec, operation: Operation, found: Route, status: int, media: st
         return []
     op = operation.operation_id
     key = f"{operation.pointer}/responses/{status}/content/{media}"
-    validator = spec.validator_for_node(key, spec.resolve(raw))
+    validator = spec.cached(f"validator:{key}", lambda: validator_for(spec.resolve(raw)))  # resolved once
     serializer = _serializer(spec, operation, found)
     per_result = serializer is not None and isinstance(body, dict) and isinstance(body.get("results"), list)
     fallback = ids.schema(name) if name else ids.response(op, status)
@@ -325,25 +325,27 @@ def _body(spec: Spec, operation: Operation, found: Route, status: int, media: st
         violations.append(_violation(error, name, fallback, "/body", op))
     if per_result and serializer is not None:
         ref = spec.serializers[serializer]
+        schema = spec.schema_at(ref)  # once a page, not once a result
         object_rule = ids.param(op, "serializer", serializer)
         for index, item in enumerate(body["results"]):
             where = f"/body/results/{index}"
             violations += schema_violations(spec, ref, item, object_rule=object_rule, pointer=where, operation=op)
-            violations += _undeclared(spec, ref, item, object_rule, where, op)
+            violations += _undeclared(spec, ref, schema, item, object_rule, where, op)
     return violations
 
 
-def _undeclared(spec: Spec, ref: str, item: Any, rule: str, pointer: str, operation: str) -> list[Violation]:
-    """A serializer returns only what its schema declares (required ⊆ returned ⊆ declared), even where the
-    schema does not say `additionalProperties: false` (where it does, the schema's own error says it)."""
-    schema = spec.schema_at(ref)
+def _undeclared(spec: Spec, ref: str, schema: dict[str, Any], item: Any, rule: str, pointer: str,
+                operation: str) -> list[Violation]:
+    """A serializer returns only what its schema (at `ref`) declares (required ⊆ returned ⊆ declared), even
+    where the schema does not say `additionalProperties: false` (where it does, the schema's own error says it)."""
     if not isinstance(item, dict) or schema.get("additionalProperties") is False:
         return []
-    extra = sorted(set(item) - set(schema.get("properties", {})))
+    declared = schema.get("properties", {})
+    extra = sorted(set(item) - set(declared))
     if not extra:
         return []
     return [Violation(rule, pointer, f"{pointer.removeprefix('/body/')}: {', '.join(extra)} not declared by "
-                      f"{spec.schema_name(ref)}", "only " + ", ".join(schema.get("properties", {})),
+                      f"{spec.schema_name(ref)}", "only " + ", ".join(declared),
                       "also " + ", ".join(extra), "answer", operation)]
 
 
