@@ -13,7 +13,7 @@ import re
 from typing import TYPE_CHECKING
 
 from ..rules import ids
-from ..spec import CredentialForm, Operation
+from ..spec import ROLE_MESSAGES, CredentialForm, Operation
 from .base import (
     MEMBER,
     WRITES,
@@ -137,12 +137,13 @@ def check_member_forbidden(ctx: KitContext, rec: Recorder) -> None:
               ids.access(operation.operation_id, "member", "own"))
 
 
-def _refuse_wrong_values(ctx: KitContext, rec: Recorder, role: str, valid: list[str], candidates: tuple[str, ...],
-                        example: str) -> None:
-    """Values of the path parameter with `role` that the spec does not allow: 406 `example` on the list (each
-    value) and on the create (the first)."""
+def _refuse_wrong_values(ctx: KitContext, rec: Recorder, role: str, valid: list[str],
+                        candidates: tuple[str, ...]) -> None:
+    """Values of the path parameter with `role` (level or serializer) that the spec does not allow: 406 with
+    the role's documented text on the list (each value) and on the create (the first)."""
     wrong = [value for value in candidates if value not in valid]
     op = ctx.spec.list_op.operation_id
+    example = ROLE_MESSAGES[role]
 
     def url(value: str, create: bool = False) -> str:
         level, serializer = (value, None) if role == "level" else (None, value)
@@ -157,7 +158,7 @@ def _refuse_wrong_values(ctx: KitContext, rec: Recorder, role: str, valid: list[
 
 
 def check_wrong_level(ctx: KitContext, rec: Recorder) -> None:
-    _refuse_wrong_values(ctx, rec, "level", ctx.spec.levels, ("user", "project", "Organization", " "), "wrongLevel")
+    _refuse_wrong_values(ctx, rec, "level", ctx.spec.levels, ("user", "project", "Organization", " "))
 
 
 def check_wrong_org(ctx: KitContext, rec: Recorder) -> None:
@@ -180,8 +181,7 @@ def check_wrong_org(ctx: KitContext, rec: Recorder) -> None:
 
 def check_wrong_serializer(ctx: KitContext, rec: Recorder) -> None:
     known = list(ctx.spec.serializers)
-    _refuse_wrong_values(ctx, rec, "serializer", known, ("xyz", "full", *(name.upper() for name in known)),
-                         "wrongSerializer")
+    _refuse_wrong_values(ctx, rec, "serializer", known, ("xyz", "full", *(name.upper() for name in known)))
 
 
 def check_precedence(ctx: KitContext, rec: Recorder) -> None:
