@@ -29,7 +29,7 @@ def placeholders(spec: Spec) -> dict[str, list[str]]:
                     name = spec.answer_schema(operation, code, media)[0]
                     if name and name not in errors:
                         errors.append(name)
-    page = spec.answer_schema(spec.list_op, 200, "application/json")[0]
+    page = spec.page_schema_name
     return {
         **{role: [op.operation_id] for role in ("list", "create", "detail") if (op := spec.by_role(role))},
         "roled": roled, "unroled": [op.operation_id for op in spec.unroled],

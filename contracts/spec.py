@@ -268,6 +268,11 @@ class Spec:
     def list_op(self) -> Operation:
         return self.role("list")
 
+    @cached_property
+    def page_schema_name(self) -> str | None:
+        """The components name of the list's 200 answer schema (the page), if it has one."""
+        return self.answer_schema(self.list_op, 200, "application/json")[0]
+
     @property
     def unroled(self) -> tuple[Operation, ...]:
         """Operations the kit knows no behaviour for: checked from their documented responses."""

@@ -64,7 +64,7 @@ def page_count(count: int, size: int) -> int:
 
 
 def _rule(ctx: KitContext, prop: str) -> str:
-    page_schema = ctx.spec.answer_schema(ctx.spec.list_op, 200, "application/json")[0] or "BackupPage"
+    page_schema = ctx.spec.page_schema_name or "BackupPage"
     return ids.schema(page_schema, prop)
 
 
