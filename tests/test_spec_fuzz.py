@@ -69,8 +69,8 @@ def test_any_edit_starts_or_is_refused_in_one_line(tmp_path: Path, edits: list[t
     for path, action, value in edits:
         try:
             apply(document, path, action, value)
-        except (KeyError, IndexError, TypeError):
-            continue  # an earlier edit removed or replaced that node
+        except (KeyError, IndexError, TypeError, AttributeError):
+            continue  # an earlier edit removed that node or replaced its parent (a scalar, null)
     spec = tmp_path / "openapi.yaml"
     spec.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
     try:
