@@ -241,13 +241,17 @@ class Part(NamedTuple):
 
 def _run(organizations: set[str], path: Path, shape: RecordShape, entries: list[Any] | None,
          tasks: list[Any]) -> list[Part] | None:
-    """Each task (a YAML piece, or a (start, stop) range of `entries`) on a forked worker; None when a
-    YAML piece cannot be parsed on its own (the whole file is parsed instead)."""
+    """Each task (a YAML piece, or a (start, stop) range of `entries`) on a forked worker, the first one
+    here; None when a YAML piece cannot be parsed on its own (the whole file is parsed instead)."""
     _WORK.update(path=path, shape=shape, organizations=organizations, entries=entries)
     context = multiprocessing.get_context("fork")  # this process is single-threaded: forking is safe
     try:
-        with context.Pool(len(tasks)) as pool:
-            done = pool.map(_check_task, tasks)
+        if len(tasks) == 1:
+            done = [_check_task(tasks[0])]
+        else:  # this process takes the first part: one worker fewer, and one part's rows never pickled
+            with context.Pool(len(tasks) - 1) as pool:
+                others = pool.map_async(_check_task, tasks[1:])
+                done = [_check_task(tasks[0]), *others.get()]
     finally:
         _WORK.clear()
     if any(part is None for part in done):

@@ -36,6 +36,7 @@ class RecordShape:
         self.fields = (IDENTITY, ORDER, *(name for name in self.order if name not in (IDENTITY, ORDER)))
         self.index = {name: position for position, name in enumerate(self.fields)}
         self._in_order = tuple(self.index[name] for name in self.order)
+        self._missing = (MISSING,) * len(self.fields)  # raw.get's default, for each field (backup)
         self.required = frozenset(item.name for item in model.record if item.required)
         self.schemas = {item.name: item.schema for item in model.record}
         self.entry_schema = {
@@ -73,14 +74,15 @@ class RecordShape:
             problem = json_problem(raw, "backup")
             if problem:
                 return problem
+        if self._check.is_valid(raw):  # the usual answer, without making an error iterator
+            return None
         for error in self._check.iter_errors(raw):
             return _describe(error)
         return None
 
     def backup(self, raw: dict[str, Any]) -> Backup:
         """A Backup from an entry that passed `problem` (its organization included)."""
-        values = tuple(raw.get(name, MISSING) for name in self.fields)
-        return Backup(raw["organization"], raw[IDENTITY], values)
+        return Backup(raw["organization"], raw[IDENTITY], tuple(map(raw.get, self.fields, self._missing)))
 
     def make(self, organization: str, values: dict[str, Any]) -> Backup:
         """A Backup from a value for every field."""
