@@ -29,6 +29,7 @@ Handler = Callable[[Request], Awaitable[Response]]
 PAGE_CACHE_ENTRIES = 256  # pages kept per API instance...
 PAGE_CACHE_MAX_BODY = 32 * 1024  # ...of at most this size: 8 MB at worst
 BASES_KEPT = 1024
+SEEN_KEPT = 4096  # page requests remembered as seen once (see BackupApi._admit)
 
 
 class Store(Entries, Protocol):
@@ -55,6 +56,7 @@ class BackupApi:
                        for operation_id, operation in model.operations.items()}
         self._pages: dict[tuple[object, ...], tuple[int, bytes]] = {}  # bounded: see list_backups
         self._bases: dict[tuple[object, ...], str | None] = {}  # the URLs links start with (see _base)
+        self._seen: set[int] = set()  # hashes of the page requests seen once (see _admit)
 
     @property
     def handlers(self) -> dict[str, Handler]:
@@ -84,7 +86,7 @@ class BackupApi:
         plain_key = plain_pairs(link_key.encode("latin-1")) == [(link_key, "")]
         slots = {name: serializers.slot(f"serializer:{name}") for name in serializers.serializer_names}
 
-        def page(request: Request, organization: str, serializer: str, role: str | None) -> bytes:
+        def page(request: Request, organization: str, serializer: str, role: str | None, host: bytes | None) -> bytes:
             scope = request.scope
             pairs = plain_pairs(scope["query_string"])
             query: Mapping[str, str] = dict(pairs) if pairs is not None else request.query_params
@@ -95,36 +97,31 @@ class BackupApi:
                 current = paginate(query.get(page_name) if page_name else None, size, count)
             except InvalidPage:
                 raise access.errors.error("invalid_page") from None
-            links: PageLinks | None = None
+            next_link = previous_link = None
             if current.num_pages > 1:
-                base = self._base(request) if pairs is not None and plain_key else None
+                base = self._base(request, host) if pairs is not None and plain_key else None
                 links = PlainLinks(base, pairs, link_key) if base is not None and pairs is not None \
                     else PageLinks(str(request.url), link_key)
-            envelope = {
-                "page_size": size,
-                "page_number": current.number,
-                "page_count": current.num_pages,
-                "count": count,
-                "next": links.next(current) if links else None,
-                "previous": links.previous(current) if links else None,
-                "add_permission": may_create.get(role, False),
-            }
+                next_link, previous_link = links.next(current), links.previous(current)
             slot = slots[serializer]
-            entries = store.slice(organization, current.start, current.stop)
-            return serializers.render_page(envelope, [entry.rendered[slot] for entry in entries])
+            return serializers.page_bytes(size, current.number, current.num_pages, count, next_link, previous_link,
+                                          may_create.get(role, False),
+                                          [entry.rendered[slot] for entry in store.slice(organization, current.start,
+                                                                                          current.stop)])
 
         async def list_backups(request: Request) -> Response:
             grant = self._grant(access, request)
             scope = request.scope
+            host = _host(scope["headers"])
             # Same request, same lists: the same bytes (the links depend on the URL and Host too).
             key = (grant.organization, grant.serializer, grant.role, scope["scheme"], tuple(scope.get("server") or ()),
-                   scope["root_path"], scope["path"], scope["query_string"], _host(scope["headers"]))
+                   scope["root_path"], scope["path"], scope["query_string"], host)
             version = store.version()
             cached = self._pages.get(key)
             if cached is not None and cached[0] == version:
                 return json_bytes(cached[1])
-            body = page(request, grant.organization, grant.serializer, grant.role)
-            if len(body) <= PAGE_CACHE_MAX_BODY:
+            body = page(request, grant.organization, grant.serializer, grant.role, host)
+            if len(body) <= PAGE_CACHE_MAX_BODY and (cached is not None or self._admit(key)):
                 if len(self._pages) >= PAGE_CACHE_ENTRIES:
                     self._pages.clear()
                 self._pages[key] = (version, body)
@@ -132,12 +129,24 @@ class BackupApi:
 
         return list_backups
 
-    def _base(self, request: Request) -> str | None:
+    def _admit(self, key: tuple[object, ...]) -> bool:
+        """Whether a page asked for is worth keeping: the second time its request is seen. A URL asked
+        for once (a new page, size or filter every time) costs no cache entry, and does not push out
+        the pages that repeat; only the requests' hashes are remembered, a bounded number of them."""
+        seen = self._seen
+        digest = hash(key)
+        if digest in seen:
+            return True
+        if len(seen) >= SEEN_KEPT:
+            seen.clear()
+        seen.add(digest)
+        return False
+
+    def _base(self, request: Request, host: bytes | None) -> str | None:
         """The request's URL without its query (for links), when it is plain printable ASCII that
         parsing gives back unchanged; made once per address, path and Host."""
         scope = request.scope
-        key = (scope["scheme"], tuple(scope.get("server") or ()), scope["root_path"], scope["path"],
-               _host(scope["headers"]))
+        key = (scope["scheme"], tuple(scope.get("server") or ()), scope["root_path"], scope["path"], host)
         base = self._bases.get(key, False)
         if base is False:
             text = str(request.url.replace(query=""))

@@ -62,14 +62,15 @@ class Serializers:
                     self._page_extra[key] = value_for(model.page.schema["properties"][key])
                 except CannotFill as exc:
                     raise SpecError(f"{model.spec.source}: the mock cannot fill the page key {key!r}: {exc}") from None
-        # how render_page writes each key: (its JSON and a colon, and its value too when it is
-        # a constant; the envelope key giving its value, RESULTS, or None for a constant)
-        self._page_plan: list[tuple[bytes, str | None]] = []
+        # a page as one bytes %-template: each key's JSON and a colon, then its value's placeholder
+        # (a computed key), the results' brackets or its constant value (any % in them doubled)
+        parts = []
         for name, encoded in self._page_names:
             if name == RESULTS or name in COMPUTED_PAGE_KEYS:
-                self._page_plan.append((encoded, name))
+                parts.append(encoded.replace(b"%", b"%%") + _PLACEHOLDERS[name])
             elif name in self._page_extra:
-                self._page_plan.append((encoded + dumps(self._page_extra[name]), None))
+                parts.append((encoded + dumps(self._page_extra[name])).replace(b"%", b"%%"))
+        self._page_template = b"{" + b",".join(parts) + b"}"
 
     @property
     def serializer_names(self) -> tuple[str, ...]:
@@ -101,41 +102,35 @@ class Serializers:
                       f"page of the {view.name.split(':', 1)[1]} serializer", source)
 
     def render_page(self, envelope: dict[str, Any], results: list[bytes]) -> bytes:
-        """A page: the spec's keys in order, the pre-rendered results in the results key.
+        """A page from an envelope with a value for each of COMPUTED_PAGE_KEYS (see page_bytes)."""
+        return self.page_bytes(envelope["page_size"], envelope["page_number"], envelope["page_count"],
+                               envelope["count"], envelope["next"], envelope["previous"],
+                               envelope["add_permission"], results)
 
-        The envelope's values are whole numbers, booleans, null and links: each is written
-        directly (a link as it is when JSON needs no escape in it), the rest through `dumps`;
-        the bytes are those `dumps` would give for the whole page. `envelope` has a value for
-        each of COMPUTED_PAGE_KEYS."""
+    def page_bytes(self, size: int, number: int, pages: int, count: int, next_link: str | None,
+                   previous_link: str | None, add_permission: bool, results: list[bytes]) -> bytes:
+        """A page: the spec's keys in order, the pre-rendered results in the results key; the bytes
+        `dumps` would give for the whole page, made by one %-format of a template."""
         assert self.page is not None
-        parts = []
-        for encoded, name in self._page_plan:
-            if name is None:
-                parts.append(encoded)
-            elif name == RESULTS:
-                parts.append(encoded + b"[" + b",".join(results) + b"]")
-            else:
-                parts.append(encoded + _value(envelope[name]))
-        return b"{" + b",".join(parts) + b"}"
+        return self._page_template % {
+            b"page_size": size, b"page_number": number, b"page_count": pages, b"count": count,
+            b"next": _link(next_link), b"previous": _link(previous_link),
+            b"add_permission": b"true" if add_permission else b"false", b"results": b",".join(results)}
 
 
 RESULTS = "\0results"  # stands for the page's results key (whatever the spec names it)
-_LITERALS = {True: b"true", False: b"false", None: b"null"}
+_PLACEHOLDERS = {"page_size": b"%(page_size)d", "page_number": b"%(page_number)d", "page_count": b"%(page_count)d",
+                 "count": b"%(count)d", "next": b"%(next)s", "previous": b"%(previous)s",
+                 "add_permission": b"%(add_permission)s", RESULTS: b"[%(results)s]"}
 
 
-def _value(value: Any) -> bytes:
-    """`dumps(value)` for the values of a page's envelope, faster for the usual ones."""
-    kind = type(value)
-    if kind is int:
-        return b"%d" % value
-    if value is None or kind is bool:
-        literal: bytes = _LITERALS[value]
-        return literal
-    if kind is str:
-        text: str = value
-        if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
-            return b'"' + text.encode("ascii") + b'"'
-    return dumps(value)
+def _link(link: str | None) -> bytes:
+    """A link's JSON (`dumps(link)`), without the encoder for the usual printable ASCII one."""
+    if link is None:
+        return b"null"
+    if link.isascii() and link.isprintable() and '"' not in link and "\\" not in link:
+        return b'"' + link.encode("ascii") + b'"'
+    return dumps(link)
 
 
 def _validate(schema: dict[str, Any], body: bytes, what: str, source: str) -> None:

@@ -1,0 +1,87 @@
+"""The list handler's page cache: a page that repeats is kept from its second answer on, a page
+asked for once never takes a place, and a change to the list is seen at once.
+
+The handler is driven directly (no server): what is looked at is which bytes it keeps, which a
+request over HTTP cannot see.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+from starlette.requests import Request
+
+from mockserver.api.auth import Authenticator
+from mockserver.api.endpoints import SEEN_KEPT, BackupApi
+from mockserver.data.fixtures import FixtureSet
+from mockserver.data.models import Organization, User
+from mockserver.store.backups import BackupStore
+from mockserver.store.created import CreatedBackups
+from mockserver.store.database import Database
+from tests.test_store import MODEL, ORG, SERIALIZERS, backup
+
+TOKEN = "page-cache-admin-token"
+LIST = next(operation for operation in MODEL.operations.values() if operation.role == "list")
+BY_ROLE = {"level": "organization", "organization": ORG, "serializer": "list"}
+PARAMS = {param.name: BY_ROLE[param.role] for param in LIST.parameters if param.role in BY_ROLE}
+PATH = LIST.path.format(**PARAMS)
+
+
+def _api() -> tuple[BackupApi, BackupStore, Any]:
+    fixtures = FixtureSet(Path("."), {ORG: Organization(ORG, "Org")}, (User("Ada", TOKEN, {ORG: "Admin"}),),
+                          tuple(backup(index, index) for index in range(12)))
+    store = BackupStore(fixtures, SERIALIZERS, CreatedBackups(Database(None), SERIALIZERS))
+    api = BackupApi(MODEL, store, Authenticator(fixtures.users), SERIALIZERS, dict)
+    return api, store, api.handlers[LIST.operation_id]
+
+
+def _get(handler: Any, query: str) -> bytes:
+    path = PATH
+    scope = {"type": "http", "method": "GET", "scheme": "http", "path": path, "raw_path": path.encode(),
+             "root_path": "", "query_string": query.encode(), "server": ("127.0.0.1", 4010),
+             "headers": [(b"host", b"127.0.0.1:4010"), (b"authorization", f"Token {TOKEN}".encode())],
+             "path_params": PARAMS}
+    response = asyncio.run(handler(Request(scope)))
+    assert response.status_code == 200
+    body: bytes = response.body
+    return body
+
+
+def test_a_page_is_kept_from_its_second_answer_on_and_then_served_as_kept() -> None:
+    api, _, handler = _api()
+    first = _get(handler, "page=2&page_size=5")
+    assert api._pages == {}, "a page asked for once took a place in the cache"
+    second = _get(handler, "page=2&page_size=5")
+    assert second == first and [body for _, body in api._pages.values()] == [second]
+    third = _get(handler, "page=2&page_size=5")
+    assert third is second, "the third answer was made again instead of served from the cache"
+
+
+def test_pages_asked_for_once_never_take_a_place() -> None:
+    api, _, handler = _api()
+    kept = _get(handler, "page=1&page_size=5") and _get(handler, "page=1&page_size=5")
+    for number in range(50):
+        _get(handler, f"page=1&page_size=5&n={number}")
+    assert [body for _, body in api._pages.values()] == [kept]
+
+
+def test_a_created_backup_is_on_the_kept_page_at_once() -> None:
+    api, store, handler = _api()
+    for _ in range(3):
+        before = json.loads(_get(handler, "page_size=5"))
+    made = store.create(ORG)
+    after = json.loads(_get(handler, "page_size=5"))
+    assert after["count"] == before["count"] + 1
+    assert after["results"][0]["sid"] == made.sid
+    assert json.loads(_get(handler, "page_size=5")) == after
+
+
+def test_the_requests_seen_once_are_bounded() -> None:
+    api, _, _ = _api()
+    for number in range(SEEN_KEPT + 10):
+        assert api._admit(("key", number)) is False
+    assert len(api._seen) <= SEEN_KEPT
+    assert api._admit(("key", SEEN_KEPT + 9)) is True
