@@ -37,6 +37,8 @@ from mockserver.middleware.websocket import refuse_websocket
 from mockserver.notes import NOTES
 
 _VARY = (b"vary", b"Origin")
+PATHS_KEPT = 4096  # API paths whose match is remembered...
+PATH_KEPT_SIZE = 256  # ...when they are this short (a few MiB at most)
 _wall, _clock = time.time, time.perf_counter
 
 
@@ -54,26 +56,38 @@ class ApiRoutes:
 
     def __init__(self, routes: Sequence[ApiRoute]) -> None:
         self.routes = list(routes)
-        parts, self._groups = [], []
+        parts = []
+        # the name of each route's group: the route, its parameters' names and their groups' numbers
+        self._found: dict[str, tuple[ApiRoute, tuple[str, ...], tuple[int, ...]]] = {}
         index = 1
         for number, route in enumerate(self.routes):
             parts.append(f"(?P<r{number}>{route.regex.pattern})")
             count = route.regex.groups
-            self._groups.append((index + 1, index + 1 + count))
+            self._found[f"r{number}"] = (route, tuple(route.names), tuple(range(index + 1, index + 1 + count)))
             index += 1 + count
         self._regex = re.compile("|".join(parts)) if parts else None
+        self._known: dict[str, tuple[ApiRoute, dict[str, str]]] = {}  # paths matched before (bounded)
 
     def match(self, path: str) -> tuple[ApiRoute, dict[str, str]] | None:
+        """The route of an API path and its parameters (a fresh dict: the request's own)."""
+        known = self._known.get(path)
+        if known is not None:  # the paths of a client's calls repeat: no regular expression
+            return known[0], known[1].copy()
         if self._regex is None:
             return None
         found = self._regex.fullmatch(path)
         if found is None:
             return None
-        number = int(found.lastgroup[1:])  # type: ignore[index]
-        first, last = self._groups[number]
-        route = self.routes[number]
-        return route, dict(zip(route.names, found.group(*range(first, last)) if last - first > 1 else
-                               ((found.group(first),) if last > first else ()), strict=True))
+        route, names, groups = self._found[found.lastgroup]  # type: ignore[index]
+        if len(groups) > 1:
+            params = dict(zip(names, found.group(*groups), strict=True))
+        else:
+            params = {names[0]: found.group(groups[0])} if groups else {}
+        if len(path) <= PATH_KEPT_SIZE:
+            if len(self._known) >= PATHS_KEPT:
+                self._known.clear()
+            self._known[path] = (route, params.copy())
+        return route, params
 
 
 class Gateway:

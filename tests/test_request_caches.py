@@ -1,8 +1,9 @@
-"""The list handler's page cache: a page that repeats is kept from its second answer on, a page
-asked for once never takes a place, and a change to the list is seen at once.
+"""What the request path remembers: the list handler's pages (a page that repeats is kept from
+its second answer on, a page asked for once never takes a place, a change to the list is seen
+at once) and the gateway's matched paths (the same route, a params dict of the request's own).
 
-The handler is driven directly (no server): what is looked at is which bytes it keeps, which a
-request over HTTP cannot see.
+The handler and the routes are driven directly (no server): what is looked at is what they keep,
+which a request over HTTP cannot see.
 """
 
 from __future__ import annotations
@@ -85,3 +86,21 @@ def test_the_requests_seen_once_are_bounded() -> None:
         assert api._admit(("key", number)) is False
     assert len(api._seen) <= SEEN_KEPT
     assert api._admit(("key", SEEN_KEPT + 9)) is True
+
+
+def test_a_remembered_path_gives_the_same_route_and_a_params_dict_of_its_own() -> None:
+    from mockserver.app import create_app
+    from mockserver.gateway import PATHS_KEPT, ApiRoutes
+    from mockserver.settings import Settings
+
+    routes = create_app(Settings()).build_middleware_stack().api
+    assert isinstance(routes, ApiRoutes)
+    first = routes.match(PATH)
+    assert first is not None and first[1] == PARAMS
+    first[1]["sid"] = "changed by a handler"
+    again = routes.match(PATH)
+    assert again is not None and again[0] is first[0] and again[1] == PARAMS
+    assert routes.match(PATH + "nope/") is None and routes.match("/elsewhere/") is None
+    for number in range(PATHS_KEPT + 5):
+        routes.match(LIST.path.format(**{**PARAMS, "sid": f"org{number}"}))
+    assert len(routes._known) <= PATHS_KEPT
