@@ -261,7 +261,7 @@ def test_links_are_absolute_and_keep_the_v1_prefix_and_other_parameters(client, 
 
 # -- the fast way to the same links -------------------------------------------------------------
 
-from mockserver.api.pagination import PlainLinks, plain_pairs  # noqa: E402
+from mockserver.api.pagination import Page, plain_links, plain_name, plain_query, plain_url  # noqa: E402
 
 _names = st.sampled_from(["page", "page_size", "pag", "pagf", "pagea", "a", "z", "", "page~", "Page"])
 _values = st.text(alphabet="az09-_.~", max_size=4)
@@ -271,24 +271,42 @@ plain_text = st.one_of(
     st.text(alphabet="abcpz_~.-019=&", max_size=40),
     st.lists(st.tuples(_names, st.one_of(st.none(), _values)), max_size=6).map(
         lambda pairs: "&".join(name if value is None else f"{name}={value}" for name, value in pairs)))
+BASE = "http://127.0.0.1:4010/v1/organizations/backup/list/organization/ehkn0a40x1glqvAFKP/list/"
 
 
 @settings(max_examples=1000, deadline=None)
 @given(query=plain_text, number=st.one_of(st.none(), st.integers(1, 10**6)))
 def test_plain_links_are_drf_links(query: str, number: int | None) -> None:
-    base = "http://127.0.0.1:4010/v1/organizations/backup/list/organization/ehkn0a40x1glqvAFKP/list/"
-    pairs = plain_pairs(query.encode())
-    if pairs is None:  # a value with "=" in it: urlencode writes it %3D, the slow way does it
+    plain = plain_query(query.encode(), "page")
+    if plain is None:  # a value with "=" in it: urlencode writes it %3D, the slow way does it
         assert any("=" in part.partition("=")[2] for part in query.split("&"))
         return
-    assert pairs == parse.parse_qsl(query, keep_blank_values=True)
-    assert PlainLinks(base, pairs, "page").url(number) == PageLinks(f"{base}?{query}", "page").url(number)
+    assert plain[0] == dict(parse.parse_qsl(query, keep_blank_values=True))
+    assert plain_url(BASE, plain[1], plain[2], "page", number) == PageLinks(f"{BASE}?{query}", "page").url(number)
+
+
+@settings(max_examples=300, deadline=None)
+@given(query=plain_text, pages=st.integers(1, 6), data=st.data())
+def test_a_plain_pages_next_and_previous_are_drfs(query: str, pages: int, data: st.DataObject) -> None:
+    plain = plain_query(query.encode(), "page")
+    if plain is None:
+        return
+    current = Page(data.draw(st.integers(1, pages)), 10, pages * 10, pages)
+    links = PageLinks(f"{BASE}?{query}", "page")
+    assert plain_links(BASE, plain[1], plain[2], "page", current) == (links.next(current), links.previous(current))
 
 
 @given(query=st.text(max_size=30))
 def test_anything_else_is_left_to_the_slow_way(query: str) -> None:
-    pairs = plain_pairs(query.encode("utf-8"))
-    if pairs is not None:
-        assert pairs == parse.parse_qsl(query, keep_blank_values=True)
+    plain = plain_query(query.encode("utf-8"), "page")
+    if plain is not None:
+        assert plain[0] == dict(parse.parse_qsl(query, keep_blank_values=True))
     else:
-        assert any(char not in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.~=&-" for char in query)
+        assert any(char not in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.~=&-" for char in query) \
+            or any("=" in part.partition("=")[2] for part in query.split("&"))
+
+
+@pytest.mark.parametrize(("name", "plain"), [("page", True), ("p_1.x~y-z", True), ("", False), ("a=b", False),
+                                             ("a&b", False), ("a b", False), ("p%41", False), ("caf\u00e9", False)])
+def test_a_plain_name_is_written_the_same_in_a_query_and_a_link(name: str, plain: bool) -> None:
+    assert plain_name(name) is plain

@@ -18,7 +18,7 @@ from starlette.responses import Response
 from mockserver.api.access import Access, Entries
 from mockserver.api.auth import Authenticator
 from mockserver.api.examples import Canned, example_answer
-from mockserver.api.pagination import InvalidPage, PageLinks, PlainLinks, page_size, paginate, plain_pairs
+from mockserver.api.pagination import InvalidPage, PageLinks, page_size, paginate, plain_links, plain_name, plain_query
 from mockserver.api.responses import json_bytes
 from mockserver.data.serializers import Serializers
 from mockserver.spec.model import CREATE, DETAIL, LIST, PAGE, PAGE_SIZE, ApiModel, Operation
@@ -83,13 +83,12 @@ class BackupApi:
                       for role in ("Admin", "Member", "Alumni", "User", None)}
         store, serializers = self.store, self.serializers
         link_key = page_name or "page"
-        plain_key = plain_pairs(link_key.encode("latin-1")) == [(link_key, "")]
+        plain_key = plain_name(link_key)
         slots = {name: serializers.slot(f"serializer:{name}") for name in serializers.serializer_names}
 
         def page(request: Request, organization: str, serializer: str, role: str | None, host: bytes | None) -> bytes:
-            scope = request.scope
-            pairs = plain_pairs(scope["query_string"])
-            query: Mapping[str, str] = dict(pairs) if pairs is not None else request.query_params
+            plain = plain_query(request.scope["query_string"], link_key) if plain_key else None
+            query: Mapping[str, str] = plain[0] if plain is not None else request.query_params
             size = page_size(query.get(size_name) if size_name else None, page_model.default_size,
                              page_model.max_size)
             count = store.count(organization)
@@ -99,10 +98,12 @@ class BackupApi:
                 raise access.errors.error("invalid_page") from None
             next_link = previous_link = None
             if current.num_pages > 1:
-                base = self._base(request, host) if pairs is not None and plain_key else None
-                links = PlainLinks(base, pairs, link_key) if base is not None and pairs is not None \
-                    else PageLinks(str(request.url), link_key)
-                next_link, previous_link = links.next(current), links.previous(current)
+                base = self._base(request, host) if plain is not None else None
+                if base is not None and plain is not None:
+                    next_link, previous_link = plain_links(base, plain[1], plain[2], link_key, current)
+                else:
+                    links = PageLinks(str(request.url), link_key)
+                    next_link, previous_link = links.next(current), links.previous(current)
             slot = slots[serializer]
             return serializers.page_bytes(size, current.number, current.num_pages, count, next_link, previous_link,
                                           may_create.get(role, False),

@@ -129,52 +129,58 @@ class PageLinks:
 _PLAIN = re.compile(r"[A-Za-z0-9_.~=&-]*")  # characters urlencode and unquote leave as they are
 
 
-def plain_pairs(raw: bytes) -> list[tuple[str, str]] | None:
-    """A query string's (name, value) pairs, as `parse_qsl(keep_blank_values=True)` gives them, when
-    it holds only characters no decoding or encoding changes; None otherwise (use the slow way)."""
+def plain_name(name: str) -> bool:
+    """Whether a parameter's name is written the same in a plain query and in DRF's links."""
+    return bool(_PLAIN.fullmatch(name)) and "&" not in name and "=" not in name and name != ""
+
+
+def plain_query(raw: bytes, key: str) -> tuple[dict[str, str], str, str] | None:
+    """A query string holding only characters no decoding or encoding changes, read in one pass for a
+    page: each parameter's last value (as
+    `dict(parse_qsl(...))`), and the other parameters as DRF's links keep them around `key` (sorted
+    by name only, stable, `name=value` each), before it and after it; None when it is not plain.
+    One function and no objects: on the list's path, each call and object cost more than the work."""
     text = raw.decode("latin-1")
     if not _PLAIN.fullmatch(text):
         return None
-    pairs = []
+    values: dict[str, str] = {}
+    before: list[tuple[str, str]] = []
+    after: list[tuple[str, str]] = []
     for part in text.split("&"):
         if part:
             name, _, value = part.partition("=")
             if "=" in value:
                 return None  # urlencode would write it %3D
-            pairs.append((name, value))
-    return pairs
-
-
-class PlainLinks(PageLinks):
-    """PageLinks for a plain query (plain_pairs) and a URL without its query: the same links,
-    built by joining strings, without parsing and encoding the URL again."""
-
-    def __init__(self, base: str, pairs: list[tuple[str, str]], key: str = "page") -> None:
-        before: list[tuple[str, str]] = []
-        after: list[tuple[str, str]] = []
-        for pair in pairs:
-            name = pair[0]
+            values[name] = value
             if name < key:
-                before.append(pair)
+                before.append((name, f"{name}={value}"))
             elif name > key:
-                after.append(pair)
-        # sorted by name only, stable: a repeated name keeps its values in order, as parse_qs does
-        if len(before) > 1:
-            before.sort(key=_name)
-        if len(after) > 1:
-            after.sort(key=_name)
-        self._before = "&".join([f"{name}={value}" for name, value in before])
-        self._after = "&".join([f"{name}={value}" for name, value in after])
-        self._base = base
-        self._key = key
+                after.append((name, f"{name}={value}"))
+    if len(before) > 1:
+        before.sort(key=_name)
+    if len(after) > 1:
+        after.sort(key=_name)
+    return values, "&".join([pair[1] for pair in before]), "&".join([pair[1] for pair in after])
 
-    def url(self, number: int | None) -> str:
-        query = self._before
-        if number is not None:
-            query = f"{query}&{self._key}={number}" if query else f"{self._key}={number}"
-        if self._after:
-            query = f"{query}&{self._after}" if query else self._after
-        return f"{self._base}?{query}" if query else self._base
+
+def plain_url(base: str, before: str, after: str, key: str, number: int | None) -> str:
+    """A link to page `number` (None: without `key`) of a plain query (plain_query), the URL
+    without its query being `base`: what PageLinks gives, by joining strings."""
+    query = before
+    if number is not None:
+        query = f"{query}&{key}={number}" if query else f"{key}={number}"
+    if after:
+        query = f"{query}&{after}" if query else after
+    return f"{base}?{query}" if query else base
+
+
+def plain_links(base: str, before: str, after: str, key: str, page: Page) -> tuple[str | None, str | None]:
+    """The next and previous links of a page of a plain query: PageLinks' next and previous."""
+    number = page.number
+    following = plain_url(base, before, after, key, number + 1) if number < page.num_pages else None
+    if number <= 1:
+        return following, None
+    return following, plain_url(base, before, after, key, None if number == 2 else number - 1)
 
 
 def _name(pair: tuple[str, str]) -> str:
