@@ -156,6 +156,19 @@ def test_a_line_hides_the_tokens_of_the_reloaded_users_in_a_url_it_showed_before
     assert shown(long, b"") == shown(long, b"") == "/v1/" + "p" * 600 + "/<redacted>/"
 
 
+def test_a_line_shows_each_requests_own_clock_and_an_escaped_method_every_time():
+    log = AccessLog(io.StringIO(), colour=False)
+    moment = 1_700_000_000.25
+
+    def line(started: float, method: str) -> list[str]:
+        return log.line((started, method, "/v1/x/", b"", [], 200, 0.001, b"", 0, None)).split()
+
+    first, same_second, next_second = line(moment, "GET"), line(moment + 0.5, "GET"), line(moment + 1, "GET")
+    assert first[0].endswith(".250") and same_second[0].endswith(".750") and next_second[0].endswith(".250")
+    assert first[0][:8] == same_second[0][:8] != next_second[0][:8]
+    assert line(moment, "GE\x1bT")[1] == line(moment, "GE\x1bT")[1] == "GE\\x1bT"
+
+
 def test_console_prints_one_line_per_request(tmp_path):
     port = free_port()
     env = {**os.environ, "NO_COLOR": "1"}
