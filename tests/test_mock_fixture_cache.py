@@ -48,16 +48,16 @@ def cache(tmp_path: Path) -> FixtureCache:
 
 
 @pytest.fixture
-def children(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
-    """The child processes the loader starts to parse a file (their command lines)."""
-    seen: list[list[str]] = []
-    real = fixtures_module.subprocess.run
+def children(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The child processes the loader starts to parse a file (forked or new interpreters): their files."""
+    seen: list[Path] = []
+    real = fixtures_module._child
 
-    def spy(command: list[str], **kwargs: Any) -> Any:
-        seen.append(command)
-        return real(command, **kwargs)
+    def spy(shape: RecordShape, path: Path, *args: Any) -> Any:
+        seen.append(path)
+        return real(shape, path, *args)
 
-    monkeypatch.setattr(fixtures_module.subprocess, "run", spy)
+    monkeypatch.setattr(fixtures_module, "_child", spy)
     return seen
 
 
@@ -264,6 +264,63 @@ def test_the_command_line_caches_a_large_file_in_xdg_cache_home(fixture_dir, tmp
                               capture_output=True, text=True, timeout=120)
     assert uncached.returncode == 0 and uncached.stdout == first.stdout
     assert not (tmp_path / "none").exists()
+
+
+@pytest.mark.parametrize("threads", [1, 2], ids=["forked", "new-interpreter"])
+def test_a_child_forked_or_new_gives_the_same_rows_and_the_same_error(fixture_dir, shape, monkeypatch, threads):
+    """A single-threaded mock (at start-up) forks its child; one with threads (a reload while
+    serving) starts a new interpreter. The child of this test is made in a process of its own, so
+    the fork happens with one thread, as in the mock."""
+    _grow(fixture_dir)
+    expected = records(load_fixtures(fixture_dir, shape), shape)
+    script = f"""
+import json, sys, threading
+from mockserver.data import fixtures
+from mockserver.data.records import shape_of
+from mockserver.spec.document import Spec
+threads = []
+if {threads} > 1:  # a second thread, as a serving mock has
+    threads.append(threading.Thread(target=threading.Event().wait, args=(30,), daemon=True))
+    threads[0].start()
+started = []
+real_fork, real_run = fixtures.os.fork, fixtures.subprocess.run
+fixtures.os.fork = lambda: started.append("fork") or real_fork()
+fixtures.subprocess.run = lambda *a, **k: started.append("exec") or real_run(*a, **k)
+shape = shape_of(Spec.load())
+try:
+    loaded = fixtures.load_fixtures(sys.argv[1], shape)
+    print(json.dumps([started, [[b.organization, shape.as_dict(b)] for b in loaded.backups]]))
+except fixtures.FixtureError as exc:
+    print(json.dumps([started, str(exc)]))
+"""
+    run = [sys.executable, "-c", script, str(fixture_dir)]
+    started, got = json.loads(subprocess.run(run, cwd=ROOT, capture_output=True, text=True, timeout=120,
+                                             check=True).stdout)
+    assert started == (["fork"] if threads == 1 else ["exec"])
+    def by_sid(item: Any) -> tuple[str, str]:
+        return item[0], item[1]["sid"]
+
+    assert sorted(map(tuple, got), key=by_sid) == sorted(expected, key=by_sid)
+    document = yaml.safe_load((fixture_dir / "backups.yaml").read_text())
+    document["backups"][-2]["database_size"] = "a lot"
+    (fixture_dir / "backups.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
+    with pytest.raises(FixtureError) as raised:
+        load_fixtures(fixture_dir, shape)
+    started, message = json.loads(subprocess.run(run, cwd=ROOT, capture_output=True, text=True, timeout=120,
+                                                 check=True).stdout)
+    assert started == (["fork"] if threads == 1 else ["exec"]) and message == str(raised.value)
+    assert "'a lot'" in message and f"entry {len(document['backups']) - 1} " in message
+
+
+def test_a_forked_child_that_fails_is_code_1_and_its_message_comes_back_whole():
+    script = """
+from mockserver.data.fixtures import _forked
+print(_forked(lambda: (2, "f.yaml: entry 3: " + "x" * 100000))[1].count("x"))
+print(_forked(lambda: 1 / 0))
+print(_forked(lambda: (3, "not kept as rows")))
+"""
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.stdout.splitlines() == ["100000", "(1, '')", "(3, 'not kept as rows')"], done.stderr
 
 
 def _outcome(run: Any) -> Any:

@@ -2,9 +2,10 @@
 
 A backups file of 100,000 entries is 25 MB of YAML. Parsed by the mock itself it would cost
 seconds and leave a few hundred MB of freed objects the process keeps (Python rarely returns
-memory to the system). So the mock runs this module as a child process (`python -m
-mockserver.data.bulk`): it parses the file, checks every entry exactly as the mock would, and
-writes the result as rows the mock reads in a fraction of a second without parsing JSON:
+memory to the system). So the mock runs `run` in a child process (forked at start-up, or `python
+-m mockserver.data.bulk` when the mock has threads: fixtures.py): it parses the file, checks every
+entry exactly as the mock would, and writes the result as rows the mock reads in a fraction of a
+second without parsing JSON:
 
     {"format": 2, "key": "...", "count": N}            first line
     <organization> TAB <sid> TAB <the record's JSON>  one line per backup, each organization's
@@ -370,8 +371,21 @@ def _rows(blob: mmap.mmap, key: str, shape: RecordShape) -> list[Any] | None:
     return backups if len(backups) == header.get("count") else None
 
 
+def run(shape: RecordShape, backups: Path, organizations: list[str], key: str, out: Path) -> tuple[int, str]:
+    """In a child process: parse, check and write one backups file as rows. (0, ""), or (2, the
+    FixtureError's one line), or (3, why rows cannot hold these backups)."""
+    gc.disable()  # a large file becomes millions of objects, none of them garbage: no collection helps
+    try:
+        write(out, key, checked_rows(backups, backups.read_bytes(), shape, organizations))
+    except FixtureError as exc:
+        return 2, str(exc)
+    except ValueError as exc:
+        return 3, f"not kept as rows: {exc}"
+    return 0, ""
+
+
 def main(argv: list[str] | None = None) -> int:
-    """The child process: parse, check and write one backups file; a FixtureError is one line, exit 2."""
+    """The child process as a new interpreter: `run`, its message on stderr, its code the exit status."""
     parser = argparse.ArgumentParser(prog="python -m mockserver.data.bulk")
     parser.add_argument("spec", type=Path)
     parser.add_argument("backups", type=Path)
@@ -382,18 +396,11 @@ def main(argv: list[str] | None = None) -> int:
     from mockserver.data.records import shape_of
     from mockserver.spec.document import Spec
 
-    gc.disable()  # a large file becomes millions of objects, none of them garbage: no collection helps
-    try:
-        shape = shape_of(Spec.load(args.spec))
-        content = args.backups.read_bytes()
-        write(args.out, args.key, checked_rows(args.backups, content, shape, json.loads(args.organizations)))
-    except FixtureError as exc:
-        print(str(exc), file=sys.stderr)
-        return 2
-    except ValueError as exc:
-        print(f"not kept as rows: {exc}", file=sys.stderr)
-        return 3
-    return 0
+    code, message = run(shape_of(Spec.load(args.spec)), args.backups, json.loads(args.organizations), args.key,
+                        args.out)
+    if message:
+        print(message, file=sys.stderr)
+    return code
 
 
 if __name__ == "__main__":

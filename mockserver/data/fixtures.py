@@ -16,11 +16,13 @@ import gc
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -199,12 +201,10 @@ def _in_child(path: Path, key: str, shape: RecordShape, organizations: dict[str,
         temporary = tempfile.TemporaryDirectory(prefix="backup-mock-rows-")
         out = Path(temporary.name) / "rows"
     try:
-        done = subprocess.run([sys.executable, "-m", "mockserver.data.bulk", shape.source, str(path),
-                               json.dumps(list(organizations)), key, str(out)],
-                              capture_output=True, text=True, env=os.environ.copy())
-        if done.returncode == 2:
-            raise FixtureError(one_line(done.stderr.strip() or f"{path}: could not be read"))
-        stored = bulk.read(out, key, shape) if done.returncode == 0 else None
+        code, message = _child(shape, path, list(organizations), key, out)
+        if code == 2:
+            raise FixtureError(one_line(message or f"{path}: could not be read"))
+        stored = bulk.read(out, key, shape) if code == 0 else None
         if stored is None:  # rows cannot hold these backups, or the child failed: do it here
             entries = bulk.parse(path, _bytes(path))
             return check_backups(path, entries, shape, organizations), False
@@ -216,6 +216,47 @@ def _in_child(path: Path, key: str, shape: RecordShape, organizations: dict[str,
             temporary.cleanup()
         elif out.exists() and cache is not None and out != cache.path(key):
             out.unlink(missing_ok=True)
+
+
+def _child(shape: RecordShape, path: Path, organizations: list[str], key: str, out: Path) -> tuple[int, str]:
+    """`bulk.run` in a child process: its code and message. Forked when this process has a single
+    thread (as at start-up: no interpreter to start, no module to import, no spec to read again,
+    a tenth of a second); otherwise a new interpreter, since a fork copies no other thread and
+    could inherit a lock one of them held (a reload while serving)."""
+    if hasattr(os, "fork") and threading.active_count() == 1:
+        return _forked(lambda: bulk.run(shape, path, organizations, key, out))
+    done = subprocess.run([sys.executable, "-m", "mockserver.data.bulk", shape.source, str(path),
+                           json.dumps(organizations), key, str(out)],
+                          capture_output=True, text=True, env=os.environ.copy())
+    return done.returncode, done.stderr.strip()
+
+
+def _forked(work: Callable[[], tuple[int, str]]) -> tuple[int, str]:
+    """`work` in a forked child: its code and message (code 1 if it raised)."""
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns, never runs the parent's exit handlers or flushes its buffers
+        code = 1
+        try:
+            os.close(reader)
+            code, message = work()
+            with os.fdopen(writer, "wb") as pipe:
+                pipe.write(message.encode("utf-8", "replace"))
+        except BaseException:  # noqa: BLE001, S110 - the exit code says it failed; the parent does it again
+            code = 1
+        finally:
+            os._exit(code)
+    os.close(writer)
+    try:
+        with os.fdopen(reader, "rb") as pipe:
+            said = pipe.read()
+        _, status = os.waitpid(pid, 0)
+    except BaseException:  # interrupted while waiting: the child goes too
+        with suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        raise
+    return os.waitstatus_to_exitcode(status), said.decode("utf-8", "replace").strip()
 
 
 def check_backups(
