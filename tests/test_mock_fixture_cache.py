@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import mockserver.data.fixtures as fixtures_module
 from mockserver.data import bulk
@@ -26,6 +28,7 @@ from mockserver.data.records import RecordShape, shape_of
 from mockserver.exceptions import FixtureError
 from mockserver.spec.document import Spec
 from mockserver.store.entry import sort_key
+from tests.test_plainyaml import documents
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -232,6 +235,25 @@ def test_yaml_cut_into_pieces_parses_as_the_whole_file(fixture_dir, monkeypatch)
     assert bulk._parse_pieces(bulk._pieces(aliased.encode())) is None
     reparsed = bulk.parse(path, aliased.encode())
     assert reparsed == yaml.load(aliased, Loader=FAST)["backups"]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=documents(), cores=st.integers(2, 5))
+def test_pieces_that_all_parse_give_what_the_whole_file_gives(text: str, cores: int) -> None:
+    """Cut where each core's share of the bytes ends: whatever the file, pieces that all parse
+    alone hold the whole file's entries, in order (otherwise the whole file is parsed)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(bulk, "MIN_PIECE_BYTES", 0)
+        patch.setattr(bulk, "_cores", lambda: cores)
+        pieces = bulk._pieces(text.encode())
+    if len(pieces) < 2:
+        return
+    assert len(pieces) <= cores and all(piece.startswith(b"backups:\n") for piece in pieces)
+    parsed = [bulk._parse_piece(piece) for piece in pieces]
+    if any(part is None for part in parsed):
+        return  # the whole file is parsed instead
+    whole = yaml.load(text, Loader=FAST)  # noqa: S506 - libyaml's safe loader
+    assert [entry for part in parsed if part is not None for entry in part] == whole["backups"]
 
 
 def test_a_json_file_is_read_as_json(fixture_dir, shape, cache):
