@@ -291,6 +291,10 @@ class BackupApi:
             fields = self.render(backup, "detail")
             if "detail_differs" in self.bugs:
                 fields["database_size"] = "1.0 MB"
+            if "detail_differs_up" in self.bugs:
+                fields["database_size"] = "999.9 MB"
+            if "created_detail_differs" in self.bugs and backup.sid.startswith("new0a40x"):
+                fields["database_size"] = "0.5 MB"
             return self.json(200, fields)
         except ApiError as exc:
             return self.error(exc)
