@@ -136,10 +136,10 @@ def plain_name(name: str) -> bool:
 
 def plain_query(raw: bytes, key: str) -> tuple[dict[str, str], str, str] | None:
     """A query string holding only characters no decoding or encoding changes, read in one pass for a
-    page: each parameter's last value (as
-    `dict(parse_qsl(...))`), and the other parameters as DRF's links keep them around `key` (sorted
-    by name only, stable, `name=value` each), before it and after it; None when it is not plain.
-    One function and no objects: on the list's path, each call and object cost more than the work."""
+    page: each parameter's last value (as `dict(parse_qsl(...))`), and the other parameters as DRF's
+    links keep them around `key` (sorted by name only, stable, `name=value` each), before it and
+    after it; None when it is not plain. One function and no objects: on the list's path, each call
+    and object cost more than the work."""
     text = raw.decode("latin-1")
     if not _PLAIN.fullmatch(text):
         return None
