@@ -288,15 +288,16 @@ def test_the_command_line_caches_a_large_file_in_xdg_cache_home(fixture_dir, tmp
     assert not (tmp_path / "none").exists()
 
 
-@pytest.mark.parametrize("threads", [1, 2], ids=["forked", "new-interpreter"])
+@pytest.mark.parametrize("threads", [1, 2, 0], ids=["forked", "new-interpreter", "new-interpreter-in-a-loop"])
 def test_a_child_forked_or_new_gives_the_same_rows_and_the_same_error(fixture_dir, shape, monkeypatch, threads):
-    """A single-threaded mock (at start-up) forks its child; one with threads (a reload while
-    serving) starts a new interpreter. The child of this test is made in a process of its own, so
-    the fork happens with one thread, as in the mock."""
+    """A single-threaded mock (at start-up) forks its child; one with threads, or with its event loop
+    running (a reload while serving), starts a new interpreter. The child of this test is made in a
+    process of its own, so the fork happens with one thread, as in the mock. threads=0: one thread,
+    the load inside a running event loop."""
     _grow(fixture_dir)
     expected = records(load_fixtures(fixture_dir, shape), shape)
     script = f"""
-import json, sys, threading
+import asyncio, json, sys, threading
 from mockserver.data import fixtures
 from mockserver.data.records import shape_of
 from mockserver.spec.document import Spec
@@ -309,8 +310,14 @@ real_fork, real_run = fixtures.os.fork, fixtures.subprocess.run
 fixtures.os.fork = lambda: started.append("fork") or real_fork()
 fixtures.subprocess.run = lambda *a, **k: started.append("exec") or real_run(*a, **k)
 shape = shape_of(Spec.load())
+
+
+async def in_a_loop():
+    return fixtures.load_fixtures(sys.argv[1], shape)
+
+
 try:
-    loaded = fixtures.load_fixtures(sys.argv[1], shape)
+    loaded = asyncio.run(in_a_loop()) if {threads} == 0 else fixtures.load_fixtures(sys.argv[1], shape)
     print(json.dumps([started, [[b.organization, shape.as_dict(b)] for b in loaded.backups]]))
 except fixtures.FixtureError as exc:
     print(json.dumps([started, str(exc)]))

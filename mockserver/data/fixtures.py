@@ -12,6 +12,7 @@ passed once is read back from the fixture cache (fixture_cache.py) instead of pa
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import json
 import os
@@ -219,16 +220,25 @@ def _in_child(path: Path, key: str, shape: RecordShape, organizations: dict[str,
 
 
 def _child(shape: RecordShape, path: Path, organizations: list[str], key: str, out: Path) -> tuple[int, str]:
-    """`bulk.run` in a child process: its code and message. Forked when this process has a single
-    thread (as at start-up: no interpreter to start, no module to import, no spec to read again,
-    a tenth of a second); otherwise a new interpreter, since a fork copies no other thread and
-    could inherit a lock one of them held (a reload while serving)."""
-    if hasattr(os, "fork") and threading.active_count() == 1:
+    """`bulk.run` in a child process: its code and message. Forked at start-up, when this process
+    has a single thread and no event loop runs (no interpreter to start, no module to import, no
+    spec to read again: a tenth of a second); otherwise a new interpreter, since a fork copies no
+    other thread and could inherit a lock one of them held, nor should a child share a running
+    server's loop and sockets (a reload, or a recording checked, while serving)."""
+    if hasattr(os, "fork") and threading.active_count() == 1 and not _loop_running():
         return _forked(lambda: bulk.run(shape, path, organizations, key, out))
     done = subprocess.run([sys.executable, "-m", "mockserver.data.bulk", shape.source, str(path),
                            json.dumps(organizations), key, str(out)],
                           capture_output=True, text=True, env=os.environ.copy())
     return done.returncode, done.stderr.strip()
+
+
+def _loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def _forked(work: Callable[[], tuple[int, str]]) -> tuple[int, str]:
