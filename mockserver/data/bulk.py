@@ -3,7 +3,7 @@
 A backups file of 100,000 entries is 25 MB of YAML. Parsed by the mock itself it would cost
 seconds and leave a few hundred MB of freed objects the process keeps (Python rarely returns
 memory to the system). So the mock runs `run` in a child process (forked at start-up, or `python
--m mockserver.data.bulk` when the mock has threads: fixtures.py): it parses the file, checks every
+-m mockserver.data.bulk` while it serves: fixtures.py): it parses the file, checks every
 entry exactly as the mock would, and writes the result as rows the mock reads in a fraction of a
 second without parsing JSON:
 
