@@ -198,8 +198,7 @@ class AccessLog:
         if self._second[0] != second:
             self._second = (second, time.strftime("%H:%M:%S", time.localtime(started)))
         clock = f"{self._second[1]}.{int(started * 1000) % 1000:03d}"
-        key = (path, query)
-        target = self._targets.get(key) if self._generation == self.redactor.generation else None
+        target = self._targets.get((path, query)) if self._generation == self.redactor.generation else None
         if target is None:
             target = self._target(path, query)
         shown_method = self._methods.get(method)
@@ -223,21 +222,19 @@ class AccessLog:
         )
 
     def _target(self, path: str, query: bytes) -> str:
-        """Path and query redacted and escaped; kept for the URLs that repeat (most do)."""
+        """Path and query redacted and escaped, for a line whose URL is not kept (`line` looks first);
+        kept for the URLs that repeat (most do), until the users' tokens change."""
         redactor = self.redactor
         if self._generation != redactor.generation:
             self._targets.clear()
             self._generation = redactor.generation
-        key = (path, query)
-        target = self._targets.get(key)
-        if target is None:
-            target = redactor.text(_cut_text(path)) + ("?" + redactor.query(_cut(query).decode("latin-1"))
-                                                       if query else "")
-            target = escape_controls(target)
-            if len(path) + len(query) <= TARGET_KEPT_SIZE:
-                if len(self._targets) >= TARGETS_KEPT:
-                    self._targets.clear()
-                self._targets[key] = target
+        target = redactor.text(_cut_text(path)) + ("?" + redactor.query(_cut(query).decode("latin-1"))
+                                                   if query else "")
+        target = escape_controls(target)
+        if len(path) + len(query) <= TARGET_KEPT_SIZE:
+            if len(self._targets) >= TARGETS_KEPT:
+                self._targets.clear()
+            self._targets[(path, query)] = target
         return target
 
     def write(self, record: Record) -> None:

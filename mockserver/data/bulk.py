@@ -59,9 +59,10 @@ def is_json(path: Path, content: bytes) -> bool:
     return path.suffix == ".json" or content.lstrip()[:1] in (b"{", b"[")
 
 
-def parse(path: Path, content: bytes, cut: bool = True) -> list[Any]:
+def parse(path: Path, content: bytes, cut: bool = True, plain: bool = True) -> list[Any]:
     """The entries under `backups:` of a fixture file (JSON or YAML), or a one-line FixtureError.
-    `cut`: a large YAML file may be cut into pieces parsed on every core (False: cutting was tried)."""
+    `cut`: a large YAML file may be cut into pieces parsed on every core (False: cutting was tried);
+    `plain`: a file in plain style is read by plainyaml.py (False: its pieces were, and one is not)."""
     if is_json(path, content):
         try:
             document = json.loads(content)
@@ -70,7 +71,7 @@ def parse(path: Path, content: bytes, cut: bool = True) -> list[Any]:
         except (ValueError, RecursionError) as exc:
             raise FixtureError(one_line(f"{path}: not valid JSON ({exc})")) from None
     else:
-        entries = plain_entries(content)
+        entries = plain_entries(content) if plain else None
         if entries is not None:
             return entries
         pieces = _pieces(content) if cut else []
@@ -224,7 +225,9 @@ def checked_rows(path: Path, content: bytes, shape: RecordShape, organizations: 
         parts = _run(known, path, shape, None, pieces)
         if parts is not None:
             return _joined(path, shape, known, parts)
-    entries = parse(path, content, cut=False)  # cutting was tried above
+    # cutting was tried above; when there were pieces, each was read plainly first, so the whole
+    # file, which one of them failed, is not plain either
+    entries = parse(path, content, cut=False, plain=len(pieces) <= 1)
     cores = _cores()
     if cores < 2 or len(entries) < MIN_PARALLEL_ENTRIES:
         return rows(path, entries, shape, known)
