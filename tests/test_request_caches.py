@@ -1,6 +1,8 @@
 """What the request path remembers: the list handler's pages (a page that repeats is kept from
 its second answer on, a page asked for once never takes a place, a change to the list is seen
-at once) and the gateway's matched paths (the same route, a params dict of the request's own).
+at once), its pages' skeletons (one per page whatever its URL, each URL with its own links, made
+again when the list changes) and the gateway's matched paths (the same route, a params dict of
+the request's own).
 
 The handler and the routes are driven directly (no server): what is looked at is what they keep,
 which a request over HTTP cannot see.
@@ -16,7 +18,8 @@ from typing import Any
 from starlette.requests import Request
 
 from mockserver.api.auth import Authenticator
-from mockserver.api.endpoints import SEEN_KEPT, BackupApi
+from mockserver.api.endpoints import PAGE_CACHE_ENTRIES, SEEN_KEPT, BackupApi
+from mockserver.api.pagination import PageLinks, paginate
 from mockserver.data.fixtures import FixtureSet
 from mockserver.data.models import Organization, User
 from mockserver.store.backups import BackupStore
@@ -104,3 +107,41 @@ def test_a_remembered_path_gives_the_same_route_and_a_params_dict_of_its_own() -
     for number in range(PATHS_KEPT + 5):
         routes.match(LIST.path.format(**{**PARAMS, "sid": f"org{number}"}))
     assert len(routes._known) <= PATHS_KEPT
+
+
+def _links(query: str) -> tuple[str | None, str | None]:
+    """The page's links as DRF's replace_query_param and remove_query_param make them."""
+    links = PageLinks(f"http://127.0.0.1:4010{PATH}?{query}", "page")
+    page = paginate(dict(pair.split("=") for pair in query.split("&")).get("page"), 5, 12)
+    return links.next(page), links.previous(page)
+
+
+def test_the_urls_of_one_page_share_its_skeleton_each_with_its_own_links() -> None:
+    api, _, handler = _api()
+    queries = [f"page=2&page_size=5&n={number}" for number in range(3)] + ["a=1&page_size=5&page=2&z=x"]
+    pages = [json.loads(_get(handler, query)) for query in queries]
+    assert len(api._skeletons) == 1, "one page asked for by four URLs took more than one skeleton"
+    assert len({json.dumps(page["results"]) for page in pages}) == 1
+    for query, page in zip(queries, pages, strict=True):
+        assert (page["next"], page["previous"]) == _links(query)
+        assert (page["count"], page["page_number"], page["page_count"], page["page_size"]) == (12, 2, 3, 5)
+    for number in (1, 3):
+        _get(handler, f"page={number}&page_size=5&n=0")
+    assert len(api._skeletons) == 3
+
+
+def test_a_skeleton_is_made_again_when_the_list_changes() -> None:
+    api, store, handler = _api()
+    before = json.loads(_get(handler, "page_size=5&n=1"))
+    made = store.create(ORG)
+    after = json.loads(_get(handler, "page_size=5&n=2"))
+    assert (after["count"], after["page_count"]) == (before["count"] + 1, 3)
+    assert after["results"][0]["sid"] == made.sid and after["results"][1:] == before["results"][:4]
+    assert after["next"] == _links("page_size=5&n=2")[0]
+
+
+def test_the_skeletons_are_bounded() -> None:
+    api, _, handler = _api()
+    for size in range(1, PAGE_CACHE_ENTRIES + 20):  # each size its own page 1: more skeletons than are kept
+        _get(handler, f"page=1&page_size={size}&n=once")
+    assert 0 < len(api._skeletons) <= PAGE_CACHE_ENTRIES

@@ -391,3 +391,62 @@ def test_answers_that_would_break_the_spec_stop_the_mock_at_start() -> None:
     with pytest.raises(SpecError, match=r"openapi.yaml: the mock's serializer list answer would not follow the spec "
                                         r"\(database_size: "):
         serializers.verify(bad, "openapi.yaml")
+
+
+# -- the page's own keys ---------------------------------------------------------------------------
+
+LIST_PATH = "/organizations/backup/list/{level}/{sid}/{serializer}/"
+
+
+def reshape_page(document: dict[str, Any]) -> None:
+    """The page's keys in another order (`previous` before `next`), `add_permission` gone, a new key."""
+    page = document["components"]["schemas"]["BackupPage"]
+    properties = page["properties"]
+    del properties["add_permission"]
+    page["required"].remove("add_permission")
+    order = ["results", "count", "previous", "api_revision", "next", "page_count", "page_number", "page_size"]
+    properties["api_revision"] = {"type": "string", "default": "2026-12"}
+    page["properties"] = {name: properties[name] for name in order}
+    for example in document["paths"][LIST_PATH]["get"]["responses"]["200"]["content"]["application/json"][
+            "examples"].values():
+        example["value"].pop("add_permission", None)
+
+
+def test_the_page_keys_follow_the_spec_order_and_set(tmp_path: Path) -> None:
+    settings = mutate(tmp_path, reshape_page)
+    with serving(settings) as (client, creds):
+        url = f"/v1/organizations/backup/list/organization/{creds['org_sid']}/list/?page=2&page_size=5"
+        for _ in range(3):  # the third answer comes from the page cache: the same bytes
+            answer = client.get(url, headers=admin(creds))
+            assert answer.status_code == 200
+            page = answer.json()
+            assert list(page) == ["results", "count", "previous", "api_revision", "next", "page_count",
+                                  "page_number", "page_size"]
+            assert (page["count"], page["page_number"], page["page_size"], page["api_revision"]) == \
+                (32, 2, 5, "2026-12")
+            assert page["page_count"] == 7 and len(page["results"]) == 5
+            assert page["next"].endswith("?page=3&page_size=5") and page["previous"].endswith("?page_size=5")
+    kit_passes(settings)
+
+
+@pytest.mark.parametrize("keys", [["results"], ["next", "results"], ["count"]], ids=["results", "two", "count"])
+def test_a_page_with_one_or_two_computed_keys_renders(keys: list[str]) -> None:
+    """The page template takes its computed values by position: one value alone, or a few, each in its
+    place (the start-up check validates a page, so a wrong one could not start)."""
+    document = load(SPEC)
+    page = document["components"]["schemas"]["BackupPage"]
+    kept = {name: page["properties"][name] for name in keys}
+    if "results" not in kept:
+        kept["results"] = page["properties"]["results"]  # a page needs its one array
+        keys = [*keys, "results"]
+    page["properties"] = kept
+    page["required"] = keys
+    for example in document["paths"][LIST_PATH]["get"]["responses"]["200"]["content"]["application/json"][
+            "examples"].values():
+        example["value"] = {name: value for name, value in example["value"].items() if name in keys}
+    model = load_model(Spec(document))
+    serializers = Serializers(model, RecordShape(model))
+    rendered = serializers.page_bytes(5, 2, 7, 32, "http://x/?page=3", None, True, [b'{"sid":"a"}', b'{"sid":"b"}'])
+    expected = {"results": [{"sid": "a"}, {"sid": "b"}], "next": "http://x/?page=3", "count": 32}
+    assert json.loads(rendered) == {name: expected[name] for name in keys}
+    assert list(json.loads(rendered)) == keys

@@ -57,6 +57,8 @@ class BackupApi:
         self._pages: dict[tuple[object, ...], tuple[int, bytes]] = {}  # bounded: see list_backups
         self._bases: dict[tuple[object, ...], str | None] = {}  # the URLs links start with (see _base)
         self._seen: set[int] = set()  # hashes of the page requests seen once (see _admit)
+        # each page's skeleton (its bytes but the links, the same for every URL of it): bounded as the pages
+        self._skeletons: dict[tuple[object, ...], tuple[int, tuple[bytes, ...]]] = {}
 
     @property
     def handlers(self) -> dict[str, Handler]:
@@ -85,8 +87,10 @@ class BackupApi:
         link_key = page_name or "page"
         plain_key = plain_name(link_key)
         slots = {name: serializers.slot(f"serializer:{name}") for name in serializers.serializer_names}
+        skeletons = self._skeletons
 
-        def page(request: Request, organization: str, serializer: str, role: str | None, host: bytes | None) -> bytes:
+        def page(request: Request, organization: str, serializer: str, role: str | None, host: bytes | None,
+                 version: int) -> bytes:
             plain = plain_query(request.scope["query_string"], link_key) if plain_key else None
             query: Mapping[str, str] = plain[0] if plain is not None else request.query_params
             size = page_size(query.get(size_name) if size_name else None, page_model.default_size,
@@ -105,10 +109,20 @@ class BackupApi:
                     links = PageLinks(str(request.url), link_key)
                     next_link, previous_link = links.next(current), links.previous(current)
             slot = slots[serializer]
-            return serializers.page_bytes(size, current.number, current.num_pages, count, next_link, previous_link,
-                                          may_create.get(role, False),
-                                          [entry.rendered[slot] for entry in store.slice(organization, current.start,
-                                                                                          current.stop)])
+            permission = may_create.get(role, False)
+            # every URL of a page shares its skeleton (all but the links): made once per list version
+            skeleton_key = (organization, slot, permission, size, current.number)
+            kept = skeletons.get(skeleton_key)
+            if kept is not None and kept[0] == version:
+                return serializers.with_links(kept[1], next_link, previous_link)
+            skeleton = serializers.page_skeleton(size, current.number, current.num_pages, count, permission,
+                                                 [entry.rendered[slot] for entry in store.slice(
+                                                     organization, current.start, current.stop)])
+            if sum(map(len, skeleton)) <= PAGE_CACHE_MAX_BODY:
+                if len(skeletons) >= PAGE_CACHE_ENTRIES:
+                    skeletons.clear()
+                skeletons[skeleton_key] = (version, skeleton)
+            return serializers.with_links(skeleton, next_link, previous_link)
 
         async def list_backups(request: Request) -> Response:
             grant = self._grant(access, request)
@@ -121,7 +135,7 @@ class BackupApi:
             cached = self._pages.get(key)
             if cached is not None and cached[0] == version:
                 return json_bytes(cached[1])
-            body = page(request, grant.organization, grant.serializer, grant.role, host)
+            body = page(request, grant.organization, grant.serializer, grant.role, host, version)
             if len(body) <= PAGE_CACHE_MAX_BODY and (cached is not None or self._admit(key)):
                 if len(self._pages) >= PAGE_CACHE_ENTRIES:
                     self._pages.clear()

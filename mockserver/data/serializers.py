@@ -11,7 +11,9 @@ from their schema (spec/values.py).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from mockserver.data.jsonvalues import dumps
@@ -62,15 +64,26 @@ class Serializers:
                     self._page_extra[key] = value_for(model.page.schema["properties"][key])
                 except CannotFill as exc:
                     raise SpecError(f"{model.spec.source}: the mock cannot fill the page key {key!r}: {exc}") from None
-        # a page as one bytes %-template: each key's JSON and a colon, then its value's placeholder
-        # (a computed key), the results' brackets or its constant value (any % in them doubled)
+        # a page as bytes %-templates: each key's JSON and a colon, then its value's positional
+        # placeholder (a computed key), the results' brackets or its constant value (any % in them
+        # doubled), cut where the links go: a page's skeleton (page_skeleton) is the same for every
+        # URL of it, its links are not (with_links). Each piece's picker takes its values, in its
+        # order, from page_skeleton's tuple (positional: half the time of a %(name)s template)
         parts = []
+        pieces: list[list[int]] = [[]]
+        self._link_order: list[int] = []  # the links in the page's order: 0 next, 1 previous
         for name, encoded in self._page_names:
-            if name == RESULTS or name in COMPUTED_PAGE_KEYS:
+            if name in _LINKS:
+                parts.append(encoded.replace(b"%", b"%%") + _CUT)
+                self._link_order.append(_LINKS.index(name))
+                pieces.append([])
+            elif name == RESULTS or name in COMPUTED_PAGE_KEYS:
                 parts.append(encoded.replace(b"%", b"%%") + _PLACEHOLDERS[name])
+                pieces[-1].append(_PAGE_VALUES.index(name))
             elif name in self._page_extra:
                 parts.append((encoded + dumps(self._page_extra[name])).replace(b"%", b"%%"))
-        self._page_template = b"{" + b",".join(parts) + b"}"
+        templates = (b"{" + b",".join(parts) + b"}").split(_CUT)
+        self._pieces = [(template, _picker(order)) for template, order in zip(templates, pieces, strict=True)]
 
     @property
     def serializer_names(self) -> tuple[str, ...]:
@@ -110,18 +123,45 @@ class Serializers:
     def page_bytes(self, size: int, number: int, pages: int, count: int, next_link: str | None,
                    previous_link: str | None, add_permission: bool, results: list[bytes]) -> bytes:
         """A page: the spec's keys in order, the pre-rendered results in the results key; the bytes
-        `dumps` would give for the whole page, made by one %-format of a template."""
+        `dumps` would give for the whole page."""
+        return self.with_links(self.page_skeleton(size, number, pages, count, add_permission, results),
+                               next_link, previous_link)
+
+    def page_skeleton(self, size: int, number: int, pages: int, count: int, add_permission: bool,
+                      results: list[bytes]) -> tuple[bytes, ...]:
+        """A page without its links: the bytes before, between and after them (one more than the links
+        the spec's page has), the same for every URL of the page."""
         assert self.page is not None
-        return self._page_template % {
-            b"page_size": size, b"page_number": number, b"page_count": pages, b"count": count,
-            b"next": _link(next_link), b"previous": _link(previous_link),
-            b"add_permission": b"true" if add_permission else b"false", b"results": b",".join(results)}
+        values = (size, number, pages, count, None, None, b"true" if add_permission else b"false",
+                  b",".join(results))
+        return tuple([template % pick(values) for template, pick in self._pieces])
+
+    def with_links(self, skeleton: tuple[bytes, ...], next_link: str | None, previous_link: str | None) -> bytes:
+        """The page of a skeleton (page_skeleton) with these links."""
+        order = self._link_order
+        if len(order) == 2:
+            links = (_link(next_link), _link(previous_link))
+            return b"".join((skeleton[0], links[order[0]], skeleton[1], links[order[1]], skeleton[2]))
+        parts = [skeleton[0]]
+        for index, at in enumerate(order, 1):
+            parts += (_link(previous_link if at else next_link), skeleton[index])
+        return b"".join(parts)
 
 
 RESULTS = "\0results"  # stands for the page's results key (whatever the spec names it)
-_PLACEHOLDERS = {"page_size": b"%(page_size)d", "page_number": b"%(page_number)d", "page_count": b"%(page_count)d",
-                 "count": b"%(count)d", "next": b"%(next)s", "previous": b"%(previous)s",
-                 "add_permission": b"%(add_permission)s", RESULTS: b"[%(results)s]"}
+_PAGE_VALUES = (*COMPUTED_PAGE_KEYS, RESULTS)  # the order of page_bytes' values
+_PLACEHOLDERS = {"page_size": b"%d", "page_number": b"%d", "page_count": b"%d", "count": b"%d",
+                 "add_permission": b"%s", RESULTS: b"[%s]"}
+_LINKS = ("next", "previous")  # where a page's template is cut
+_CUT = b"\0"  # marks the cuts: JSON writes a NUL in any key or constant as \u0000, never as itself
+
+
+def _picker(order: list[int]) -> Callable[[tuple[object, ...]], object]:
+    """What a positional template takes of page_skeleton's values: a tuple in the template's order, or the
+    one value alone (`%` takes a lone value that is not a tuple; none of the values is)."""
+    if not order:
+        return lambda values: ()
+    return itemgetter(*order)
 
 
 def _link(link: str | None) -> bytes:
