@@ -169,6 +169,26 @@ def test_a_line_shows_each_requests_own_clock_and_an_escaped_method_every_time()
     assert line(moment, "GE\x1bT")[1] == line(moment, "GE\x1bT")[1] == "GE\\x1bT"
 
 
+@given(st.floats(min_value=0, max_value=1.5), st.floats(min_value=1e9, max_value=2e9))
+def test_a_line_shows_its_duration_in_tenths_of_a_millisecond_and_its_milliseconds(seconds: float,
+                                                                                   started: float) -> None:
+    """The looked-up duration and milliseconds say what formatting them would (a duration on a
+    rounding edge may show the tenth above: never further off than half a tenth, rounded)."""
+    fields = AccessLog(io.StringIO(), colour=False).line(
+        (started, "GET", "/v1/x/", b"", [], 200, seconds, b"", 0, None)).split()
+    assert fields[-1].endswith("ms") and re.fullmatch(r"\d+\.\d", fields[-1][:-2])
+    assert abs(float(fields[-1][:-2]) - seconds * 1000) <= 0.05 + 1e-6 * max(1.0, seconds * 1000)
+    assert fields[0][8:] == f".{int(started * 1000) % 1000:03d}"
+    assert fields[0][:8] == time.strftime("%H:%M:%S", time.localtime(started))
+
+
+def test_a_line_shows_whole_tenths_exactly() -> None:
+    log = AccessLog(io.StringIO(), colour=False)
+    for tenths in (0, 1, 9, 10, 123, 9999, 10_000, 123_456):
+        line = log.line((1_700_000_000.0, "GET", "/v1/x/", b"", [], 200, tenths / 10_000, b"", 0, None))
+        assert line.split()[-1] == f"{tenths / 10:.1f}ms", tenths
+
+
 def test_console_prints_one_line_per_request(tmp_path):
     port = free_port()
     env = {**os.environ, "NO_COLOR": "1"}

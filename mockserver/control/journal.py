@@ -48,6 +48,8 @@ DROPPED = ("reset", "empty")  # faults after which the client got no status at a
 NOTED_ENTRIES = ("proxy", "violations")  # notes shown as they are in a journal entry
 TARGETS_KEPT = 1024  # console lines' paths and queries kept redacted...
 TARGET_KEPT_SIZE = 512  # ...when they are this short (a few MiB at most, escapes included)
+_MILLIS = tuple(f".{number:03d}" for number in range(1000))  # a line's clock: the milliseconds after the second
+_TENTHS = tuple(f"{tenths // 10}.{tenths % 10}ms" for tenths in range(10_000))  # durations under a second
 UNREAD = ("GET", "HEAD")  # bodies not waited for: the API ignores them, and a slow one would hold the answer
 
 # (wall time, method, path, raw query, raw headers, status, seconds, body (cut), body size, notes)
@@ -192,32 +194,33 @@ class AccessLog:
 
     def line(self, record: Record) -> str:
         """One request's line; its clock, target and method are made once per second, URL and
-        method (a batch formats hundreds of lines: each call and escape saved counts)."""
+        method, its milliseconds and duration looked up (a batch formats hundreds of lines: each
+        call, format and escape saved counts)."""
         started, method, path, query, _, status, seconds, _, _, notes = record
         second = int(started)
         if self._second[0] != second:
             self._second = (second, time.strftime("%H:%M:%S", time.localtime(started)))
-        clock = f"{self._second[1]}.{int(started * 1000) % 1000:03d}"
+        clock = self._second[1] + _MILLIS[int(started * 1000) % 1000]
         target = self._targets.get((path, query)) if self._generation == self.redactor.generation else None
         if target is None:
             target = self._target(path, query)
         shown_method = self._methods.get(method)
         if shown_method is None:
-            shown_method = escape_controls(method[:20])
+            shown_method = f"{escape_controls(method[:20]):<7}"
             if len(self._methods) < 64:  # the usual few methods: a client inventing new ones is not kept
                 self._methods[method] = shown_method
-        method = shown_method
-        duration = f"{seconds * 1000:.1f}ms"
+        tenths = int(seconds * 10_000 + 0.5)
+        duration = _TENTHS[tenths] if 0 <= tenths < len(_TENTHS) else f"{seconds * 1000:.1f}ms"
         shown = str(status)
         if notes:  # what a scenario did: the connection it dropped, the rule that answered
             shown = str(notes["fault"]) if notes.get("fault") in DROPPED else shown
             duration += f" (rule {notes['rule']})" if "rule" in notes else ""
             duration += " " + escape_controls(str(notes["console"])) if "console" in notes else ""
         if not self.colour:
-            return f"{clock} {method:<7} {shown} {target} {duration}"
+            return f"{clock} {shown_method} {shown} {target} {duration}"
         colour = self.COLOURS.get(status // 100, "35") if shown == str(status) else "35"
         return (
-            f"\x1b[2m{clock}\x1b[0m \x1b[1m{method:<7}\x1b[0m \x1b[{colour}m{shown}\x1b[0m "
+            f"\x1b[2m{clock}\x1b[0m \x1b[1m{shown_method}\x1b[0m \x1b[{colour}m{shown}\x1b[0m "
             f"{target} \x1b[2m{duration}\x1b[0m"
         )
 

@@ -149,7 +149,7 @@ class Serializers:
 
 
 RESULTS = "\0results"  # stands for the page's results key (whatever the spec names it)
-_PAGE_VALUES = (*COMPUTED_PAGE_KEYS, RESULTS)  # the order of page_bytes' values
+_PAGE_VALUES = (*COMPUTED_PAGE_KEYS, RESULTS)  # the order of page_skeleton's values (the links None)
 _PLACEHOLDERS = {"page_size": b"%d", "page_number": b"%d", "page_count": b"%d", "count": b"%d",
                  "add_permission": b"%s", RESULTS: b"[%s]"}
 _LINKS = ("next", "previous")  # where a page's template is cut
