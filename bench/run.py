@@ -154,30 +154,43 @@ def throughput(run: Run) -> dict[str, Any]:
             prism_note = f"unavailable ({exc})"
     print(f"prism: {prism_note}", flush=True)
 
-    # samples[name][key][round]: pairs are formed round by round (Prism may drop out)
+    # samples[name][key][round]: pairs are formed round by round (Prism may drop out). In a round every
+    # server is started afresh and they all run at once, idle but for the one being loaded: each
+    # endpoint is measured on every server back to back, so a ratio compares measurements seconds
+    # apart, not a minute (the shared machine's speed drifts by more than the targets' margins)
     samples: dict[str, dict[str, dict[int, Any]]] = defaultdict(lambda: defaultdict(dict))
     for round_number in range(args.rounds):
-        for name in rotate(list(makers), round_number):
-            make, measured = makers[name]
-            server = make()
-            try:
-                samples[name]["startup"][round_number] = run.start(server)
-            except RuntimeError as exc:
-                if name != "prism":
-                    raise
-                print(f"prism: unavailable ({exc})", flush=True)
-                makers.pop("prism")
-                prism_note = f"unavailable ({exc})"
-                continue
+        running: dict[str, Server] = {}
+        try:
+            for name in rotate(list(makers), round_number):
+                server = makers[name][0]()
+                try:
+                    samples[name]["startup"][round_number] = run.start(server)
+                except RuntimeError as exc:
+                    if name != "prism":
+                        raise
+                    print(f"prism: unavailable ({exc})", flush=True)
+                    makers.pop("prism")
+                    prism_note = f"unavailable ({exc})"
+                    continue
+                running[name] = server
             time.sleep(0.5)
-            samples[name]["rss_idle"][round_number] = server.rss()
-            for endpoint in rotate(list(measured), round_number):
-                result = run.drive(server.port, endpoints[endpoint], auth)
-                samples[name][endpoint][round_number] = result
-                print(f"  round {round_number + 1} {name:<16} {endpoint:<13} {result.rps:>9,.0f} req/s "
-                      f"p50 {result.p50_ms:6.2f} ms  p99 {result.p99_ms:6.2f} ms  errors {result.errors}", flush=True)
-            samples[name]["rss_loaded"][round_number] = server.rss()
-            server.stop()
+            for name, server in running.items():
+                samples[name]["rss_idle"][round_number] = server.rss()
+            for endpoint in rotate(list(ENDPOINTS), round_number):
+                for name in rotate(list(running), round_number):
+                    if endpoint not in makers[name][1]:
+                        continue
+                    result = run.drive(running[name].port, endpoints[endpoint], auth)
+                    samples[name][endpoint][round_number] = result
+                    print(f"  round {round_number + 1} {name:<16} {endpoint:<13} {result.rps:>9,.0f} req/s "
+                          f"p50 {result.p50_ms:6.2f} ms  p99 {result.p99_ms:6.2f} ms  errors {result.errors}",
+                          flush=True)
+            for name, server in running.items():
+                samples[name]["rss_loaded"][round_number] = server.rss()
+        finally:
+            for server in running.values():
+                server.stop()
     if args.profile:
         profile_mock(run, [(f"mock-{key}", makers["mock"][0], endpoints[key]) for key in ENDPOINTS]
                      + [("mock-default-cli-list", makers[DEFAULT_CLI][0], endpoints["list"])], auth)
