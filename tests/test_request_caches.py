@@ -42,8 +42,7 @@ def _api() -> tuple[BackupApi, BackupStore, Any]:
     return api, store, api.handlers[LIST.operation_id]
 
 
-def _get(handler: Any, query: str) -> bytes:
-    path = PATH
+def _get(handler: Any, query: str, path: str = PATH) -> bytes:
     scope = {"type": "http", "method": "GET", "scheme": "http", "path": path, "raw_path": path.encode(),
              "root_path": "", "query_string": query.encode(), "server": ("127.0.0.1", 4010),
              "headers": [(b"host", b"127.0.0.1:4010"), (b"authorization", f"Token {TOKEN}".encode())],
@@ -145,3 +144,18 @@ def test_the_skeletons_are_bounded() -> None:
     for size in range(1, PAGE_CACHE_ENTRIES + 20):  # each size its own page 1: more skeletons than are kept
         _get(handler, f"page=1&page_size={size}&n=once")
     assert 0 < len(api._skeletons) <= PAGE_CACHE_ENTRIES
+
+
+def test_a_link_json_must_escape_is_escaped_on_the_plain_way_too() -> None:
+    """A plain query's links are written as they are only when the URL before the query needs no
+    escape: a path with a quote (the handler is given its parameters: the path is only the links')
+    gives links that JSON escapes, the same as DRF's."""
+    _, _, handler = _api()
+    for path in (PATH + 'quo"te/', PATH):
+        for _ in range(3):  # the first answer, and the one the page cache keeps
+            body = _get(handler, "page=2&page_size=5&n=1", path)
+            page = json.loads(body)
+            base = f"http://127.0.0.1:4010{path}"
+            assert page["next"] == f"{base}?n=1&page=3&page_size=5"
+            assert page["previous"] == f"{base}?n=1&page_size=5"
+            assert (b'quo\\"te' in body) == ('"' in path)

@@ -101,10 +101,12 @@ class BackupApi:
             except InvalidPage:
                 raise access.errors.error("invalid_page") from None
             next_link = previous_link = None
+            written = False  # whether the links are JSON-safe as they are (plain_links of a plain base)
             if current.num_pages > 1:
                 base = self._base(request, host) if plain is not None else None
                 if base is not None and plain is not None:
                     next_link, previous_link = plain_links(base, plain[1], plain[2], link_key, current)
+                    written = True
                 else:
                     links = PageLinks(str(request.url), link_key)
                     next_link, previous_link = links.next(current), links.previous(current)
@@ -114,7 +116,7 @@ class BackupApi:
             skeleton_key = (organization, slot, permission, size, current.number)
             kept = skeletons.get(skeleton_key)
             if kept is not None and kept[0] == version:
-                return serializers.with_links(kept[1], next_link, previous_link)
+                return serializers.with_links(kept[1], next_link, previous_link, written)
             skeleton = serializers.page_skeleton(size, current.number, current.num_pages, count, permission,
                                                  [entry.rendered[slot] for entry in store.slice(
                                                      organization, current.start, current.stop)])
@@ -122,7 +124,7 @@ class BackupApi:
                 if len(skeletons) >= PAGE_CACHE_ENTRIES:
                     skeletons.clear()
                 skeletons[skeleton_key] = (version, skeleton)
-            return serializers.with_links(skeleton, next_link, previous_link)
+            return serializers.with_links(skeleton, next_link, previous_link, written)
 
         async def list_backups(request: Request) -> Response:
             grant = self._grant(access, request)
@@ -159,13 +161,16 @@ class BackupApi:
 
     def _base(self, request: Request, host: bytes | None) -> str | None:
         """The request's URL without its query (for links), when it is plain printable ASCII that
-        parsing gives back unchanged; made once per address, path and Host."""
+        parsing gives back unchanged and JSON writes as it is (no `"` or backslash: a link made of it
+        and a plain query needs no check before it goes into a page); made once per address, path
+        and Host."""
         scope = request.scope
         key = (scope["scheme"], tuple(scope.get("server") or ()), scope["root_path"], scope["path"], host)
         base = self._bases.get(key, False)
         if base is False:
             text = str(request.url.replace(query=""))
-            base = text if text.isascii() and text.isprintable() and "?" not in text and "#" not in text else None
+            plain = text.isascii() and text.isprintable() and not any(mark in text for mark in '?#"\\')
+            base = text if plain else None
             if len(self._bases) >= BASES_KEPT:
                 self._bases.clear()
             self._bases[key] = base

@@ -127,6 +127,7 @@ class PageLinks:
 
 
 _PLAIN = re.compile(r"[A-Za-z0-9_.~=&-]*")  # characters urlencode and unquote leave as they are
+_PLAIN_BYTES = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.~=&-"  # the same, to delete
 
 
 def plain_name(name: str) -> bool:
@@ -140,22 +141,23 @@ def plain_query(raw: bytes, key: str) -> tuple[dict[str, str], str, str] | None:
     links keep them around `key` (sorted by name only, stable, `name=value` each), before it and
     after it; None when it is not plain. One function and no objects: on the list's path, each call
     and object cost more than the work."""
-    text = raw.decode("latin-1")
-    if not _PLAIN.fullmatch(text):
-        return None
+    if raw.translate(None, _PLAIN_BYTES):
+        return None  # a character that is not plain is left
     values: dict[str, str] = {}
     before: list[tuple[str, str]] = []
     after: list[tuple[str, str]] = []
-    for part in text.split("&"):
+    for part in raw.decode("ascii").split("&"):
         if part:
-            name, _, value = part.partition("=")
-            if "=" in value:
+            name, equals, value = part.partition("=")
+            if not equals:
+                part += "="  # a name alone: urlencode writes `name=`
+            elif "=" in value:
                 return None  # urlencode would write it %3D
             values[name] = value
             if name < key:
-                before.append((name, f"{name}={value}"))
+                before.append((name, part))
             elif name > key:
-                after.append((name, f"{name}={value}"))
+                after.append((name, part))
     if len(before) > 1:
         before.sort(key=_name)
     if len(after) > 1:

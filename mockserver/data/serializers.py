@@ -136,15 +136,18 @@ class Serializers:
                   b",".join(results))
         return tuple([template % pick(values) for template, pick in self._pieces])
 
-    def with_links(self, skeleton: tuple[bytes, ...], next_link: str | None, previous_link: str | None) -> bytes:
-        """The page of a skeleton (page_skeleton) with these links."""
+    def with_links(self, skeleton: tuple[bytes, ...], next_link: str | None, previous_link: str | None,
+                   written: bool = False) -> bytes:
+        """The page of a skeleton (page_skeleton) with these links; `written`: the caller knows them to be
+        printable ASCII without `"` or backslash (JSON writes them as they are: nothing to check)."""
+        link = _written_link if written else _link
         order = self._link_order
         if len(order) == 2:
-            links = (_link(next_link), _link(previous_link))
+            links = (link(next_link), link(previous_link))
             return b"".join((skeleton[0], links[order[0]], skeleton[1], links[order[1]], skeleton[2]))
         parts = [skeleton[0]]
         for index, at in enumerate(order, 1):
-            parts += (_link(previous_link if at else next_link), skeleton[index])
+            parts += (link(previous_link if at else next_link), skeleton[index])
         return b"".join(parts)
 
 
@@ -162,6 +165,11 @@ def _picker(order: list[int]) -> Callable[[tuple[object, ...]], object]:
     if not order:
         return lambda values: ()
     return itemgetter(*order)
+
+
+def _written_link(link: str | None) -> bytes:
+    """The JSON of a link known to be printable ASCII without `"` or backslash."""
+    return b"null" if link is None else b'"' + link.encode("ascii") + b'"'
 
 
 def _link(link: str | None) -> bytes:
