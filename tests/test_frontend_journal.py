@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from mockserver.app import create_app
 from mockserver.control.guard import is_loopback
-from mockserver.control.journal import AccessLog
+from mockserver.control.journal import AccessLog, Journal
 from mockserver.control.redaction import Redactor
 from mockserver.control.routes import check_no_shadowing
 from mockserver.exceptions import SpecError
@@ -276,3 +276,23 @@ def test_no_api_path_may_shadow_the_mock_own_paths():
     document["servers"] = []
     with pytest.raises(SpecError, match="/docs"):
         check_no_shadowing(load_model(Spec(document)))
+
+
+def test_the_journal_keeps_at_most_its_bytes_newest_first_and_always_the_last_request():
+    journal = Journal(1000, lambda headers, query: None, max_bytes=5000)
+
+    def record(number: int, value: bytes) -> tuple:
+        return (float(number), "GET", f"/v1/x/{number}/", b"", [(b"x-pad", value)], 200, 0.001, b"", 0, None)
+
+    for number in range(40):
+        journal.add(record(number, b"p" * 900))  # about a kilobyte each: five fit
+        assert journal.kept_bytes <= 5000 and journal.kept_bytes == sum(size for _, size in journal.records)
+    assert [kept[2] for kept, _ in journal.records] == [f"/v1/x/{number}/" for number in range(36, 40)]
+    journal.add(record(40, b"p" * 5000))  # over MAX_VALUE * 4 in all: kept cut, the budget still holds
+    (kept, size), = [entry for entry in journal.records if entry[0][2] == "/v1/x/40/"]
+    assert kept[4][0][1] == b"p" * 1024 + b"... (cut: 5,000 bytes in all)" and size < 1500
+    assert journal.kept_bytes <= 5000 and journal.records[-1][0][2] == "/v1/x/40/"
+    tiny = Journal(1000, lambda headers, query: None, max_bytes=10)
+    tiny.add(record(1, b"p"))
+    tiny.add(record(2, b"p"))
+    assert [kept[2] for kept, _ in tiny.records] == ["/v1/x/2/"]  # over the budget alone: still kept

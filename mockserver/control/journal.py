@@ -69,15 +69,9 @@ def _cut_text(value: str) -> str:
     return value[:MAX_VALUE] + f"... (cut: {len(value):,} characters in all)"
 
 
-def bounded(record: Record) -> tuple[Record, int]:
-    """The record with over-long values cut, and the bytes it keeps."""
-    path, query, headers = record[2], record[3], record[4]
-    size = len(path) + len(query)
-    for name, value in headers:
-        size += len(name) + len(value)
-    if size <= MAX_VALUE * 4 and len(path) <= MAX_VALUE and len(query) <= MAX_VALUE:
-        return record, size + len(record[7]) + 100
-    started, method, _, _, _, status, seconds, body, body_size, notes = record
+def _cut_record(record: Record) -> tuple[Record, int]:
+    """The record with over-long values cut, and the bytes it keeps (Journal.add checks first)."""
+    started, method, path, query, headers, status, seconds, body, body_size, notes = record
     headers = [(_cut(name), _cut(value)) for name, value in headers]
     path, query = _cut_text(path), _cut(query)
     size = len(path) + len(query) + sum(len(name) + len(value) for name, value in headers)
@@ -99,12 +93,22 @@ class Journal:
         self.operation_of = operation_of or (lambda method, path: None)  # the operationId of a method and path
 
     def add(self, record: Record) -> None:
-        kept, size = bounded(record)
+        """Keep a request's record, cut when over-long (its size summed inline: this runs for every API
+        request, and a call here cost more than the sum)."""
+        path, query, headers = record[2], record[3], record[4]
+        size = len(path) + len(query)
+        for name, value in headers:
+            size += len(name) + len(value)
+        if size <= MAX_VALUE * 4 and len(path) <= MAX_VALUE and len(query) <= MAX_VALUE:
+            size += len(record[7]) + 100
+        else:
+            record, size = _cut_record(record)
         records = self.records
-        records.append((kept, size))
-        self.kept_bytes += size
-        while len(records) > self.size or (self.kept_bytes > self.max_bytes and len(records) > 1):
-            self.kept_bytes -= records.popleft()[1]
+        records.append((record, size))
+        kept = self.kept_bytes = self.kept_bytes + size
+        if len(records) > self.size or kept > self.max_bytes:
+            while len(records) > self.size or (self.kept_bytes > self.max_bytes and len(records) > 1):
+                self.kept_bytes -= records.popleft()[1]
 
     def clear(self) -> None:
         self.records.clear()
