@@ -311,3 +311,9 @@ def test_anything_else_is_left_to_the_slow_way(query: str) -> None:
                                              ("a&b", False), ("a b", False), ("p%41", False), ("caf\u00e9", False)])
 def test_a_plain_name_is_written_the_same_in_a_query_and_a_link(name: str, plain: bool) -> None:
     assert plain_name(name) is plain
+
+
+def test_the_plain_characters_are_the_same_for_the_regex_and_for_translate():
+    from mockserver.api.pagination import _PLAIN, _PLAIN_BYTES
+
+    assert {code for code in range(1, 256) if _PLAIN.fullmatch(chr(code))} == set(_PLAIN_BYTES)
