@@ -57,6 +57,20 @@ class Seen:
         self.status, self.body, self.size, self.started = 500, b"", 0, False
 
 
+def _watching(send: Send, seen: Seen, vary: bool) -> Send:
+    """The one wrapper of `send`: the status for the journal, `Vary: Origin`, and that an answer began."""
+
+    async def respond(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            seen.status = message["status"]
+            seen.started = True
+            if vary:
+                message["headers"] = [*message.get("headers", ()), _VARY]
+        await send(message)
+
+    return respond
+
+
 class ApiRoutes:
     """The API's routes as one regular expression: which route a path names, and its parameters."""
 
@@ -140,17 +154,8 @@ class Gateway:
                 await self._api(scope, receive, send, found, journal, started, clock)
                 return
         seen = Seen()
-        vary = origin is None and not control  # Starlette's CORS would add it; a request with Origin gets its own
-
-        async def respond(message: Message) -> None:
-            """The one wrapper of `send`: the status for the journal, `Vary: Origin`, and that an answer began."""
-            if message["type"] == "http.response.start":
-                seen.status = message["status"]
-                seen.started = True
-                if vary:
-                    message["headers"] = [*message.get("headers", ()), _VARY]
-            await send(message)
-
+        # Starlette's CORS would add Vary; a request with Origin gets its own
+        respond = _watching(send, seen, vary=origin is None and not control)
         try:
             await self._answer(scope, receive, respond, origin, length, chunked, host, control,
                                seen if journal is not None and method not in UNREAD else None)
@@ -159,13 +164,18 @@ class Gateway:
                 await json_response({"detail": SERVER_ERROR}, 500)(scope, receive, send)
             raise
         finally:
-            if journal is not None or self.log is not None:
-                record = (started, method, path, scope["query_string"], scope["headers"], seen.status,
-                          _clock() - clock, seen.body, seen.size, scope.get(NOTES))
-                if journal is not None:
-                    journal.add(record)
-                if self.log is not None:
-                    self.log.write(record)
+            self._record(journal, scope, started, clock, seen.status, seen.body, seen.size)
+
+    def _record(self, journal: Journal | None, scope: Scope, started: float, clock: float, status: int,
+                body: bytes, size: int) -> None:
+        """The request's record, for the journal and the console line."""
+        if journal is not None or self.log is not None:
+            record = (started, scope["method"], scope["path"], scope["query_string"], scope["headers"], status,
+                      _clock() - clock, body, size, scope.get(NOTES))
+            if journal is not None:
+                journal.add(record)
+            if self.log is not None:
+                self.log.write(record)
 
     async def _api(self, scope: Scope, receive: Receive, send: Send, found: tuple[ApiRoute, dict[str, str]],
                    journal: Journal | None, started: float, clock: float) -> None:
@@ -186,16 +196,8 @@ class Gateway:
                 await send({"type": "http.response.body", "body": response.body})
             else:
                 seen = Seen()
-
-                async def respond(message: Message) -> None:
-                    if message["type"] == "http.response.start":
-                        seen.status = message["status"]
-                        seen.started = True
-                        message["headers"] = [*message.get("headers", ()), _VARY]
-                    await send(message)
-
                 try:
-                    await response(scope, receive, respond)
+                    await response(scope, receive, _watching(send, seen, vary=True))
                 finally:
                     status, began = seen.status, seen.started
         except Exception:
@@ -203,13 +205,7 @@ class Gateway:
                 await json_response({"detail": SERVER_ERROR}, 500)(scope, receive, send)
             raise
         finally:
-            if journal is not None or self.log is not None:
-                record = (started, scope["method"], scope["path"], scope["query_string"], scope["headers"], status,
-                          _clock() - clock, b"", 0, scope.get(NOTES))
-                if journal is not None:
-                    journal.add(record)
-                if self.log is not None:
-                    self.log.write(record)
+            self._record(journal, scope, started, clock, status, b"", 0)
 
     async def _answer(self, scope: Scope, receive: Receive, send: Send, origin: bytes | None, length: bytes | None,
                       chunked: bytes | None, host: bytes | None, control: bool, keep_body: Seen | None) -> None:

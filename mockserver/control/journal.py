@@ -105,10 +105,9 @@ class Journal:
             record, size = _cut_record(record)
         records = self.records
         records.append((record, size))
-        kept = self.kept_bytes = self.kept_bytes + size
-        if len(records) > self.size or kept > self.max_bytes:
-            while len(records) > self.size or (self.kept_bytes > self.max_bytes and len(records) > 1):
-                self.kept_bytes -= records.popleft()[1]
+        self.kept_bytes += size
+        while len(records) > self.size or (self.kept_bytes > self.max_bytes and len(records) > 1):
+            self.kept_bytes -= records.popleft()[1]
 
     def clear(self) -> None:
         self.records.clear()

@@ -174,10 +174,8 @@ def _written_link(link: str | None) -> bytes:
 
 def _link(link: str | None) -> bytes:
     """A link's JSON (`dumps(link)`), without the encoder for the usual printable ASCII one."""
-    if link is None:
-        return b"null"
-    if link.isascii() and link.isprintable() and '"' not in link and "\\" not in link:
-        return b'"' + link.encode("ascii") + b'"'
+    if link is None or (link.isascii() and link.isprintable() and '"' not in link and "\\" not in link):
+        return _written_link(link)
     return dumps(link)
 
 
