@@ -7,6 +7,13 @@ servers run at once, idle but for the one under load; each pair of turns loads o
 other for a few seconds (which goes first alternates), and every pair gives a ratio. It prints the
 median of the pairs' ratios with their quartiles, and the target met or NOT met.
 
+It also prints each server's CPU time per request (user and system, read from /proc: what the
+server process spent, the kernel's socket work included, for every request it answered). When
+its paired ratio agrees with the throughput ratio, the server's one core was what limited the
+load (not wrk, not waiting): CPU saved per request is throughput gained. It scatters as much as
+throughput does on this machine (a slower minute makes every instruction dearer); for a small
+change, count instructions instead (valgrind's cachegrind over `app_cost.py --stack`'s loop).
+
     python bench/pair.py                                   # mock list / baseline list, 10 pairs
     python bench/pair.py --endpoint "list, new URL" --pairs 16
     python bench/pair.py --a default --b mock              # default command line / --quiet --no-watch
@@ -21,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -52,6 +60,15 @@ def _server(kind: str, ready: str, auth: dict[str, str], directory: Path, name: 
         return servers.baseline_server(ready)
     return servers.mock_server(ready, auth, ["--quiet", "--no-watch"] if kind == "mock" else [], name=name,
                                directory=directory)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process so far (Linux: /proc/PID/stat; 0.0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> int:
@@ -89,24 +106,30 @@ def main() -> int:
                     "list, new URL": Endpoint(list_path(creds["org_sid"]), load.Varied(int(page["count"]))),
                     "detail": Endpoint(detail_path(page["results"][0]["sid"]))}[args.endpoint]
 
-        def turn(server: Server) -> float:
+        def turn(server: Server) -> tuple[float, float]:
+            """Requests per second, and CPU microseconds of the server per request."""
             url = f"http://{servers.HOST}:{server.port}{endpoint.path}"
             if args.warmup > 0:
                 load.drive(url, auth, args.threads, args.connections, args.warmup, endpoint.varied)
+            assert server.process is not None
+            before = cpu_seconds(server.process.pid)
             result = load.drive(url, auth, args.threads, args.connections, args.seconds, endpoint.varied)
+            spent = cpu_seconds(server.process.pid) - before
             if result.errors:
                 raise SystemExit(f"{server.name}: {result.errors} errors on {url}")
-            return result.rps
+            return result.rps, spent / max(result.requests, 1) * 1e6
 
-        ratios = []
+        ratios, cpu_a, cpu_b = [], [], []
         for number in range(args.pairs):
             if number % 2 == 0:
-                mine, theirs = turn(first), turn(second)
+                (mine, my_cpu), (theirs, their_cpu) = turn(first), turn(second)
             else:
-                theirs, mine = turn(second), turn(first)
+                (theirs, their_cpu), (mine, my_cpu) = turn(second), turn(first)
             ratios.append(mine / theirs)
-            print(f"  pair {number + 1:>2}: {args.a} {mine:>9,.0f} req/s, {args.b} {theirs:>9,.0f} req/s, "
-                  f"ratio {mine / theirs:.3f}", flush=True)
+            cpu_a.append(my_cpu)
+            cpu_b.append(their_cpu)
+            print(f"  pair {number + 1:>2}: {args.a} {mine:>9,.0f} req/s {my_cpu:6.1f} CPU µs/req, "
+                  f"{args.b} {theirs:>9,.0f} req/s {their_cpu:6.1f} CPU µs/req, ratio {mine / theirs:.3f}", flush=True)
     finally:
         for server in started:
             server.stop()
@@ -114,6 +137,11 @@ def main() -> int:
     low, _, high = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else (middle, middle, middle)
     print(f"{args.a} / {args.b}, {args.endpoint}: median of {len(ratios)} paired ratios {middle:.3f} "
           f"(quartiles {low:.3f} to {high:.3f})")
+    if all(cpu_a + cpu_b):
+        cpu_ratios = [b / a for a, b in zip(cpu_a, cpu_b, strict=True)]
+        print(f"CPU per request: {args.a} {statistics.median(cpu_a):.1f} µs, {args.b} "
+              f"{statistics.median(cpu_b):.1f} µs (medians); {args.b}'s / {args.a}'s, paired: median "
+              f"{statistics.median(cpu_ratios):.3f} (above 1: {args.a} costs less)")
     target = TARGETS.get((args.a, args.b, args.endpoint))
     if target is not None:
         print(f"  target >= {target}: {'met' if middle >= target else 'NOT met'} ({middle:.2f})")

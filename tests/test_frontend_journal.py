@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 import time
+from collections import deque
 from pathlib import Path
 
 import httpx
@@ -18,7 +19,7 @@ from hypothesis import strategies as st
 
 from mockserver.app import create_app
 from mockserver.control.guard import is_loopback
-from mockserver.control.journal import AccessLog, Journal
+from mockserver.control.journal import MAX_VALUE, AccessLog, Journal, record_size
 from mockserver.control.redaction import Redactor
 from mockserver.control.routes import check_no_shadowing
 from mockserver.exceptions import SpecError
@@ -278,21 +279,68 @@ def test_no_api_path_may_shadow_the_mock_own_paths():
         check_no_shadowing(load_model(Spec(document)))
 
 
+def _record(number: int, value: bytes = b"v", path: str | None = None) -> tuple:
+    return (float(number), "GET", path or f"/v1/x/{number}/", b"", [(b"x-pad", value)], 200, 0.001, b"", 0, None)
+
+
 def test_the_journal_keeps_at_most_its_bytes_newest_first_and_always_the_last_request():
     journal = Journal(1000, lambda headers, query: None, max_bytes=5000)
-
-    def record(number: int, value: bytes) -> tuple:
-        return (float(number), "GET", f"/v1/x/{number}/", b"", [(b"x-pad", value)], 200, 0.001, b"", 0, None)
-
     for number in range(40):
-        journal.add(record(number, b"p" * 900))  # about a kilobyte each: five fit
-        assert journal.kept_bytes <= 5000 and journal.kept_bytes == sum(size for _, size in journal.records)
-    assert [kept[2] for kept, _ in journal.records] == [f"/v1/x/{number}/" for number in range(36, 40)]
-    journal.add(record(40, b"p" * 5000))  # over MAX_VALUE * 4 in all: kept cut, the budget still holds
-    (kept, size), = [entry for entry in journal.records if entry[0][2] == "/v1/x/40/"]
-    assert kept[4][0][1] == b"p" * 1024 + b"... (cut: 5,000 bytes in all)" and size < 1500
-    assert journal.kept_bytes <= 5000 and journal.records[-1][0][2] == "/v1/x/40/"
+        journal.add(_record(number, b"p" * 900))  # about a kilobyte each: four fit
+        kept = journal.kept()
+        assert journal.kept_bytes <= 5000 and journal.kept_bytes == sum(map(record_size, kept))
+        assert kept[-1][2] == f"/v1/x/{number}/"
+    assert [kept[2] for kept in journal.kept()] == [f"/v1/x/{number}/" for number in range(36, 40)]
+    journal.add(_record(40, b"p" * 5000))  # a value over MAX_VALUE: kept cut, the budget still holds
+    kept = journal.kept()
+    assert kept[-1][4][0][1] == b"p" * 1024 + b"... (cut: 5,000 bytes in all)" and record_size(kept[-1]) < 1500
+    assert journal.kept_bytes <= 5000 and kept[-1][2] == "/v1/x/40/" and kept[-2][4][0][1] == b"p" * 900
     tiny = Journal(1000, lambda headers, query: None, max_bytes=10)
-    tiny.add(record(1, b"p"))
-    tiny.add(record(2, b"p"))
-    assert [kept[2] for kept, _ in tiny.records] == ["/v1/x/2/"]  # over the budget alone: still kept
+    tiny.add(_record(1, b"p"))
+    tiny.add(_record(2, b"p"))
+    assert [kept[2] for kept in tiny.kept()] == ["/v1/x/2/"]  # over the budget alone: still kept
+
+
+def test_the_journal_takes_records_in_by_batches_and_shows_exactly_the_newest():
+    fold = Journal.FOLD
+    journal = Journal(100, lambda headers, query: None)
+    for number in range(1000):
+        journal.add(_record(number))
+        if number % 97 == 0:  # a read takes in what waits: the newest request is there at once
+            assert journal.kept()[-1][2] == f"/v1/x/{number}/"
+        assert journal._kept + len(journal._pending) <= 100 + 2 * fold  # memory: whole chunks go
+    assert [record[2] for record in journal.kept()] == [f"/v1/x/{number}/" for number in range(900, 1000)]
+    assert journal.kept_bytes == sum(chunk.bytes for chunk in journal._chunks)
+    assert journal.kept_bytes == sum(record_size(record) for chunk in journal._chunks
+                                     for record in chunk.records[chunk.first:])
+    count, entries = journal.select(lambda record: record[0] % 2 == 0, 3)
+    assert count == 50 and [entry["path"] for entry in entries] == ["/v1/x/998/", "/v1/x/996/", "/v1/x/994/"]
+    journal.clear()
+    assert journal.kept() == [] and journal.kept_bytes == 0
+    journal.add(_record(1))
+    assert [record[2] for record in journal.kept()] == ["/v1/x/1/"]
+    one = Journal(1, lambda headers, query: None)
+    for number in range(fold * 3 + 5):
+        one.add(_record(number))
+    assert [record[2] for record in one.kept()] == [f"/v1/x/{fold * 3 + 4}/"]
+
+
+def test_a_batch_sums_as_its_records_and_cuts_only_the_long_values():
+    journal = Journal(1000, lambda headers, query: None)
+    for number in range(Journal.FOLD - 1):
+        journal.add(_record(number, b"v" * number))
+    assert journal._chunks == deque() and len(journal._pending) == Journal.FOLD - 1  # not taken in yet
+    journal.add(_record(99, b"v" * MAX_VALUE, "/v1/" + "p" * (MAX_VALUE + 1)))
+    (chunk,) = journal._chunks
+    assert chunk.bytes == journal.kept_bytes == sum(map(record_size, chunk.records))
+    assert chunk.records[5] == _record(5, b"v" * 5)  # the others as they were
+    assert chunk.records[-1][2].endswith(f"... (cut: {MAX_VALUE + 5:,} characters in all)")
+    assert chunk.records[-1][4] == [(b"x-pad", b"v" * MAX_VALUE)]  # at the limit: whole
+    for over in ("path", "query", "name", "value"):
+        batch = Journal(10, lambda headers, query: None)
+        big = b"x" * (MAX_VALUE + 1)
+        record = (1.0, "GET", big.decode() if over == "path" else "/v1/", big if over == "query" else b"",
+                  [(big if over == "name" else b"n", big if over == "value" else b"v")], 200, 0.0, b"", 0, None)
+        batch.add(record)
+        (kept,) = batch.kept()
+        assert kept != record and record_size(kept) < MAX_VALUE + 200, over

@@ -31,7 +31,7 @@ def served() -> Iterator[tuple[TestClient, dict[str, str]]]:
 
 def _statuses(client: TestClient) -> list[int]:
     journal = client.app.state.mock.journal  # type: ignore[attr-defined]
-    return [record[5] for record, _ in journal.records]
+    return [record[5] for record in journal.kept()]
 
 
 @pytest.mark.parametrize("headers, status", [
