@@ -279,8 +279,9 @@ def test_no_api_path_may_shadow_the_mock_own_paths():
         check_no_shadowing(load_model(Spec(document)))
 
 
-def _record(number: int, value: bytes = b"v", path: str | None = None) -> tuple:
-    return (float(number), "GET", path or f"/v1/x/{number}/", b"", [(b"x-pad", value)], 200, 0.001, b"", 0, None)
+def _record(number: int, value: bytes = b"v", path: str | None = None, body: bytes = b"") -> tuple:
+    return (float(number), "POST" if body else "GET", path or f"/v1/x/{number}/", b"", [(b"x-pad", value)], 201,
+            0.001, body, len(body), None)
 
 
 def test_the_journal_keeps_at_most_its_bytes_newest_first_and_always_the_last_request():
@@ -303,9 +304,13 @@ def test_the_journal_keeps_at_most_its_bytes_newest_first_and_always_the_last_re
 
 def test_the_journal_takes_records_in_by_batches_and_shows_exactly_the_newest():
     fold = Journal.FOLD
+    unread = Journal(2 * fold, lambda headers, query: None)
+    for number in range(1000):  # never read: every chunk a whole batch
+        unread.add(_record(number))
+        assert unread._kept <= 2 * fold + fold - 1
     journal = Journal(2 * fold, lambda headers, query: None)
     for number in range(1000):
-        journal.add(_record(number))
+        journal.add(_record(number, body=b"{}" if number % 5 == 0 else b""))
         if number % 97 == 0:  # a read takes in what waits: the newest request is there at once
             assert journal.kept()[-1][2] == f"/v1/x/{number}/"
         # memory: what waits is under a batch, and a chunk goes as soon as the newer ones hold `size`
@@ -329,12 +334,12 @@ def test_the_journal_takes_records_in_by_batches_and_shows_exactly_the_newest():
 def test_a_batch_sums_as_its_records_and_cuts_only_the_long_values():
     journal = Journal(1000, lambda headers, query: None)
     for number in range(Journal.FOLD - 1):
-        journal.add(_record(number, b"v" * number))
+        journal.add(_record(number, b"v" * number, body=b"{}" * (number % 3)))
     assert journal._chunks == deque() and len(journal._pending) == Journal.FOLD - 1  # not taken in yet
     journal.add(_record(99, b"v" * MAX_VALUE, "/v1/" + "p" * (MAX_VALUE + 1)))
     (chunk,) = journal._chunks
     assert chunk.bytes == journal.kept_bytes == sum(map(record_size, chunk.records))
-    assert chunk.records[5] == _record(5, b"v" * 5)  # the others as they were
+    assert chunk.records[5] == _record(5, b"v" * 5, body=b"{}" * 2)  # the others as they were
     assert chunk.records[-1][2].endswith(f"... (cut: {MAX_VALUE + 5:,} characters in all)")
     assert chunk.records[-1][4] == [(b"x-pad", b"v" * MAX_VALUE)]  # at the limit: whole
     for over in ("path", "query", "name", "value"):
