@@ -127,7 +127,7 @@ class Journal:
     way, 5,400. Up to FOLD records wait uncut (each within the protocol's head limit), and up to
     FOLD - 1 more than `size` may stay in memory, unseen, until their chunk goes."""
 
-    FOLD = 64
+    FOLD = 64  # records taken in at once: the per-record cost falls little past this, and what waits stays small
 
     def __init__(self, size: int, identify: Callable[[list[tuple[bytes, bytes]], bytes], str | None],
                  redactor: Redactor | None = None, max_bytes: int = DEFAULT_BYTES,
