@@ -151,10 +151,9 @@ def _request(path: str, query: bytes, token: bytes) -> bytes:
             b"Authorization: Token " + token + b"\r\n\r\n")
 
 
-def measure(count: int, repeats: int, profile: str | None, stack: bool = False) -> dict[str, float]:
-    sys.path.insert(0, str(BENCH))
-    import baseline_app
-
+def mock_cases() -> tuple[Any, bytes, dict[str, tuple[str, bytes]]]:
+    """The mock's app on its default fixtures, the admin's token, and each case's path and query
+    (`{n}` in a query: a different URL every request)."""
     from mockserver.app import create_app
     from mockserver.cli import demo_credentials
     from mockserver.settings import Settings
@@ -173,6 +172,14 @@ def measure(count: int, repeats: int, profile: str | None, stack: bool = False) 
         "list, new URL": (f"/organizations/backup/list/organization/{org}/list/", b"page=2&page_size=10&n={n}"),
         "detail": (f"/organizations/backup/detail/{sid}/", b""),
     }
+    return app, token, cases
+
+
+def measure(count: int, repeats: int, profile: str | None, stack: bool = False) -> dict[str, float]:
+    sys.path.insert(0, str(BENCH))
+    import baseline_app
+
+    app, token, cases = mock_cases()
     if profile:
         import cProfile
         import pstats

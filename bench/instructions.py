@@ -28,8 +28,7 @@ from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
-CASES = {"list": ("list", b"page=2&page_size=10"), "new URL": ("list", b"page=2&page_size=10&n={n}"),
-         "detail": ("detail", b""), "baseline": ("detail", b"")}
+CASES = {"list": "list page 2", "new URL": "list, new URL", "detail": "detail", "baseline": "detail"}  # app_cost's
 _COUNT = re.compile(r"(I\s+refs|D1\s+misses):\s+([\d,]+)")
 
 
@@ -40,18 +39,10 @@ def child(endpoint: str, count: int) -> None:
     import baseline_app
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-    from mockserver.app import create_app
-    from mockserver.cli import demo_credentials
     from mockserver.protocol import protocol_class
-    from mockserver.settings import Settings
 
-    app = create_app(Settings())
-    state = app.state.mock
-    creds = demo_credentials(state.settings, state.fixtures, state.model.api_prefix)
-    token, org = creds["admin_token"].encode(), creds["org_sid"]
-    kind, query = CASES[endpoint]
-    path = (f"/organizations/backup/list/organization/{org}/list/" if kind == "list"
-            else f"/organizations/backup/detail/{state.store.slice(org, 0, 1)[0].backup.sid}/")
+    app, token, cases = app_cost.mock_cases()
+    path, query = cases[CASES[endpoint]]
     server: object = app
     protocol: object = protocol_class()
     if endpoint == "baseline":

@@ -104,6 +104,10 @@ class _Chunk:
         self.bytes = size  # of the records still kept
         self.first = 0
 
+    def __len__(self) -> int:
+        """The records still kept."""
+        return len(self.records) - self.first
+
     def drop_first(self) -> int:
         """Stop keeping the oldest record; the bytes it counted for."""
         if self.sizes is None:
@@ -171,16 +175,16 @@ class Journal:
         chunks.append(chunk)
         self._kept += len(batch)
         self.kept_bytes += chunk.bytes
-        while len(chunks) > 1 and self._kept - (len(chunks[0].records) - chunks[0].first) >= self.size:
+        while len(chunks) > 1 and self._kept - len(chunks[0]) >= self.size:
             # the count: whole chunks, once the newer ones hold `size` records
             oldest = chunks.popleft()
-            self._kept -= len(oldest.records) - oldest.first
+            self._kept -= len(oldest)
             self.kept_bytes -= oldest.bytes
         while self.kept_bytes > self.max_bytes and self._kept > 1:  # bytes: record by record
             oldest = chunks[0]
             self.kept_bytes -= oldest.drop_first()
             self._kept -= 1
-            if oldest.first == len(oldest.records):
+            if not oldest:
                 chunks.popleft()
 
     def kept(self) -> list[Record]:
