@@ -82,6 +82,10 @@ class _Transport:
     def write(self, data: bytes) -> None:
         self.written += len(data)
 
+    def writelines(self, pieces: Any) -> None:
+        for data in pieces:
+            self.written += len(data)
+
     def is_closing(self) -> bool:
         return self.closing
 

@@ -23,6 +23,20 @@ Each error answer carries `Connection: close`.
   without answering gets uvicorn's plain-text 500, and one that raises after
   `http.response.start` gets a closed connection after a partial answer (a FIN, not a reset).
   uvicorn keeps its transport to itself, so the protocol, which owns it, hands it out.
+
+Two costs of uvicorn's protocol are cut, for every request (bench/README.md, issue 14):
+
+- One write per answer: uvicorn writes a response's head and its body with two
+  `transport.write` calls, and uvloop sends each at once: two system calls, two TCP segments
+  and two wake-ups of the client for an answer of 2 KB. Here the cycles write through `Writes`,
+  which holds a head back until the body's first bytes and sends both in one call. A head whose
+  body does not follow at once (a trickled body, a file read in a thread, a HEAD) leaves at the
+  end of the event loop's iteration, before any later write or close of the connection.
+- One keep-alive timer per connection: uvicorn arms a timer when each response ends and cancels
+  it when the next request's first bytes arrive, a timer made and cancelled per request. Here a
+  connection notes when it went idle, and its one timer, when it fires, closes it only if it has
+  been idle for the whole `timeout_keep_alive` (else it waits for the rest): the same deadline,
+  counted from the end of the last response as uvicorn counts it.
 """
 
 from __future__ import annotations
@@ -30,7 +44,8 @@ from __future__ import annotations
 import json
 import socket
 import struct
-from asyncio import TimerHandle
+import weakref
+from asyncio import AbstractEventLoop, TimerHandle
 from typing import Any
 
 from mockserver.api.errors import BAD_REQUEST
@@ -50,6 +65,7 @@ HEAD_TOO_LARGE = "Request header fields too large: at most {bytes:,} bytes and {
 BODY_TOO_SLOW = "Request body not received in time."
 _REASONS = {400: b"Bad Request", 408: b"Request Timeout", 431: b"Request Header Fields Too Large"}
 CONNECTION = "mockserver.connection"  # the scope extension holding the request's Connection
+_TIMER_SLACK = 0.001  # seconds: a keep-alive timer this close to its deadline closes (timers count in ms)
 _LINGER_ZERO = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() sends RST and drops unsent data
 
 
@@ -93,6 +109,86 @@ class Connection:
             cycle.message_event.set()
 
 
+class _Flusher:
+    """The heads held back in one event loop: sent at the end of its iteration (one callback for
+    all the connections that held one in it, not one per request)."""
+
+    __slots__ = ("loop", "held", "scheduled", "__weakref__")
+
+    def __init__(self, loop: AbstractEventLoop) -> None:
+        self.loop = loop
+        self.held: list[Writes] = []
+        self.scheduled = False
+
+    def hold(self, writes: Writes) -> None:
+        self.held.append(writes)
+        if not self.scheduled:
+            self.scheduled = True
+            self.loop.call_soon(self.flush)
+
+    def flush(self) -> None:
+        self.scheduled = False
+        held, self.held = self.held, []
+        for writes in held:
+            writes.flush()
+
+
+_FLUSHERS: weakref.WeakKeyDictionary[AbstractEventLoop, _Flusher] = weakref.WeakKeyDictionary()
+
+
+def _flusher(loop: AbstractEventLoop) -> _Flusher:
+    found = _FLUSHERS.get(loop)
+    if found is None:
+        found = _FLUSHERS[loop] = _Flusher(loop)
+    return found
+
+
+class Writes:
+    """The transport as a connection's request cycles see it: writes pass through, but the first
+    of a response (its head) is held until the next (its body), and both leave in one call."""
+
+    __slots__ = ("transport", "flusher", "held", "head_next")
+
+    def __init__(self, transport: Any, flusher: _Flusher) -> None:
+        self.transport = transport
+        self.flusher = flusher
+        self.held: bytes | None = None
+        self.head_next = False  # set when a cycle starts: its first write is its head
+
+    def write(self, data: bytes) -> None:
+        held = self.held
+        if held is not None:
+            self.held = None
+            self.transport.writelines((held, data))
+        elif self.head_next:
+            self.head_next = False
+            self.held = data
+            self.flusher.hold(self)
+        else:
+            self.transport.write(data)
+
+    def flush(self) -> None:
+        held = self.held
+        if held is not None:
+            self.held = None
+            if not self.transport.is_closing():
+                self.transport.write(held)
+
+    def close(self) -> None:
+        self.flush()
+        self.transport.close()
+
+    def abort(self) -> None:
+        self.held = None
+        self.transport.abort()
+
+    def is_closing(self) -> bool:
+        return bool(self.transport.is_closing())
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return self.transport.get_extra_info(name, default)
+
+
 def _json(detail: str) -> bytes:
     return json.dumps({"detail": detail}, separators=(",", ":")).encode()
 
@@ -114,6 +210,8 @@ class MockHttpProtocol(_Base):
         self._httptools = STATUS_LINE is not None  # the callbacks below are httptools'
         self._timed = self._httptools and self.header_timeout > 0
         self._connection = Connection(self)
+        self._writes: Writes | None = None  # the cycles' transport, once connected
+        self._idle_since: float | None = None  # loop time the last response ended, None while a request is under way
         self.unanswered: list[Any] = []  # cycles of this connection not known to be answered (oldest first)
 
     # -- JSON errors ----------------------------------------------------------------------------
@@ -134,6 +232,8 @@ class MockHttpProtocol(_Base):
         `current` (the refusal is about the request in the cycle) and it was already answered."""
         if self.transport.is_closing():
             return
+        if self._writes is not None:
+            self._writes.flush()  # what went before leaves first
         cycle = getattr(self, "cycle", None)
         if cycle is None or (not cycle.response_started if current else
                              cycle.response_complete or not cycle.response_started):
@@ -147,14 +247,55 @@ class MockHttpProtocol(_Base):
             self.transport.write(b"".join(content))
             if cycle is not None and not cycle.response_complete:
                 cycle.response_complete = True  # the app's answer, if any, goes nowhere
-        self.transport.close()
+        self.transport.close()  # after the flush above
 
     # -- the head: its size, its field count and its deadline -------------------------------------
 
     def connection_made(self, transport: Any) -> None:
         super().connection_made(transport)
+        self._writes = Writes(transport, _flusher(self.loop))
         if self._timed:
             self._arm_header()
+
+    # -- one write per answer, one keep-alive timer per connection (see the module's docstring) -----
+
+    def _start_asgi_task(self, cycle: Any, app: Any) -> None:
+        writes = self._writes
+        if writes is not None:
+            cycle.transport = writes
+            writes.head_next = True
+        super()._start_asgi_task(cycle, app)
+
+    def on_response_complete(self) -> None:
+        # uvicorn's, but for the keep-alive timer: made once, see _keep_alive_expired
+        self.server_state.total_requests += 1
+        if self.transport.is_closing():
+            return
+        self.flow.resume_reading()
+        if self.pipeline:
+            cycle, app = self.pipeline.pop()
+            self._start_asgi_task(cycle, app)
+            return
+        self._idle_since = self.loop.time()
+        if self.timeout_keep_alive_task is None:
+            self.timeout_keep_alive_task = self.loop.call_later(self.timeout_keep_alive, self._keep_alive_expired)
+
+    def _unset_keepalive_if_required(self) -> None:
+        # uvicorn calls this as a request's bytes arrive: the connection is busy, its timer stays
+        self._idle_since = None
+
+    def _keep_alive_expired(self) -> None:
+        """Close the connection if it has been idle for `timeout_keep_alive`; if it went idle again
+        since, wait for the rest; if a request is under way, its response's end arms the timer."""
+        self.timeout_keep_alive_task = None
+        idle_since = self._idle_since
+        if idle_since is None or self.transport.is_closing():
+            return
+        left = idle_since + self.timeout_keep_alive - self.loop.time()
+        if left > _TIMER_SLACK:
+            self.timeout_keep_alive_task = self.loop.call_later(left, self._keep_alive_expired)
+        else:
+            self.timeout_keep_alive_handler()
 
     def data_received(self, data: bytes) -> None:
         if not self._httptools:  # pragma: no cover - h11
@@ -218,6 +359,11 @@ class MockHttpProtocol(_Base):
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm_header()
         self._disarm_body()
+        if self.timeout_keep_alive_task is not None:
+            self.timeout_keep_alive_task.cancel()
+            self.timeout_keep_alive_task = None
+        if self._writes is not None:
+            self._writes.held = None  # nowhere to send it now
         super().connection_lost(exc)
 
     def _announces_body(self) -> bool:
@@ -244,6 +390,18 @@ class MockHttpProtocol(_Base):
     def _headers_too_slow(self) -> None:
         self._header_deadline = None
         if not self.transport.is_closing():
+            self._close()
+
+    def shutdown(self) -> None:
+        if self._writes is not None:
+            self._writes.flush()  # uvicorn may close the transport itself: what was answered leaves first
+        super().shutdown()
+
+    def _close(self) -> None:
+        """Close after what the cycles wrote (a head held back included)."""
+        if self._writes is not None:
+            self._writes.close()
+        else:
             self.transport.close()
 
     def _body_too_slow(self) -> None:
