@@ -203,8 +203,8 @@ class MockHttpProtocol(_Base):
         super().__init__(*args, **kwargs)
         self._header_deadline: TimerHandle | None = None
         self._body_deadline: TimerHandle | None = None
-        self._in_headers = False
         self._reading_head = True  # between two requests' bodies: what arrives is a head
+        self._headed: object = None  # the scope (uvicorn's, made as a request begins) whose head is complete
         self._head_bytes = 0
         self._refusing = False  # a head over the limits: the parser's later callbacks are ignored
         self._httptools = STATUS_LINE is not None  # the callbacks below are httptools'
@@ -309,23 +309,26 @@ class MockHttpProtocol(_Base):
         if (counting and self._reading_head and self._head_bytes > self.max_head_bytes) or self._refusing:
             self._refuse(431, self._too_large())
             return
-        # a request began in this data but its headers are not all there yet: start its clock
-        if self._timed and self._in_headers and self._header_deadline is None:
-            self._arm_header()
+        if self._reading_head:
+            # a request began in this data (uvicorn made its scope) but its head is not all there: its clock
+            if self._timed and self._header_deadline is None and self.scope is not self._headed:
+                self._arm_header()
+        elif self.body_timeout > 0 and self._body_deadline is None:
+            cycle = self.cycle
+            if cycle is not None and cycle.scope is self.scope:  # a request's body is still to come: its clock
+                self._body_deadline = self.loop.call_later(self.body_timeout, self._body_too_slow)
 
-    def on_message_begin(self) -> None:
-        super().on_message_begin()
-        self._in_headers = True
-
-    # The fields are counted once the head is complete (uvicorn's `headers` list), not one by one:
-    # a callback per header would cost every request, and the head's byte limit already bounds
-    # what a client can make the parser hold before then.
+    # No callback of the parser is added for these clocks (uvicorn's per header, or per message begin):
+    # each would cost every request. The fields are counted once the head is complete (uvicorn's
+    # `headers` list), and the head's byte limit bounds what a client can make the parser hold
+    # before then; whether a head or a body is under way is read once the parser hands back.
 
     def on_headers_complete(self) -> None:
-        self._in_headers = False
         self._reading_head = False
         self._head_bytes = 0
-        self._disarm_header()
+        self._headed = self.scope
+        if self._header_deadline is not None:
+            self._disarm_header()
         if len(self.headers) > self.max_headers:
             self._refusing = True
         if self._refusing:
@@ -343,15 +346,14 @@ class MockHttpProtocol(_Base):
                 scope["extensions"] = {CONNECTION: self._connection}
             else:  # pragma: no cover - a uvicorn that gives http scopes extensions of its own
                 extensions[CONNECTION] = self._connection
-        if self.body_timeout > 0 and self._announces_body():
-            self._body_deadline = self.loop.call_later(self.body_timeout, self._body_too_slow)
 
     def on_body(self, body: bytes) -> None:
         if not self._refusing:
             super().on_body(body)
 
     def on_message_complete(self) -> None:
-        self._disarm_body()
+        if self._body_deadline is not None:
+            self._disarm_body()
         self._reading_head = True
         if not self._refusing:
             super().on_message_complete()
@@ -365,14 +367,6 @@ class MockHttpProtocol(_Base):
         if self._writes is not None:
             self._writes.held = None  # nowhere to send it now
         super().connection_lost(exc)
-
-    def _announces_body(self) -> bool:
-        for name, value in self.headers:
-            if name == b"content-length" and value.strip() not in (b"0", b""):
-                return True
-            if name == b"transfer-encoding":
-                return True
-        return False
 
     def _arm_header(self) -> None:
         self._header_deadline = self.loop.call_later(self.header_timeout, self._headers_too_slow)
