@@ -268,6 +268,8 @@ class MockHttpProtocol(_Base):
 
     def on_response_complete(self) -> None:
         # uvicorn's, but for the keep-alive timer: made once, see _keep_alive_expired
+        if not self._httptools:  # pragma: no cover - h11 has its own
+            return super().on_response_complete()
         self.server_state.total_requests += 1
         if self.transport.is_closing():
             return
@@ -282,6 +284,8 @@ class MockHttpProtocol(_Base):
 
     def _unset_keepalive_if_required(self) -> None:
         # uvicorn calls this as a request's bytes arrive: the connection is busy, its timer stays
+        if not self._httptools:  # pragma: no cover - h11's timer is made per request
+            return super()._unset_keepalive_if_required()
         self._idle_since = None
 
     def _keep_alive_expired(self) -> None:
