@@ -13,7 +13,8 @@ regular expression), everything else through Starlette (the mock's own endpoints
 Most requests are API calls with no Origin, no body and no host list: for them none of the
 layers has anything to do, and `_api` sends the endpoint's JSON bytes itself (status for the
 journal and `Vary: Origin` known without wrapping `send`), which measured 3 µs of the 21 such a
-request cost (bench/app_cost.py --stack).
+request cost (bench/app_cost.py --stack); under the mock's own HTTP protocol it hands them to
+the connection whole (protocol.Connection.respond: one call instead of two ASGI messages).
 
 Why by hand: each Starlette middleware is a coroutine call and a wrapped `send` per request,
 and the mock had six plus Starlette's own three around its routes; fused, a request costs a
@@ -41,8 +42,10 @@ from mockserver.middleware.hosts import disallowed_host
 from mockserver.middleware.limits import MAX_BODY_BYTES, read_at_most, replay
 from mockserver.middleware.websocket import refuse_websocket
 from mockserver.notes import NOTES
+from mockserver.protocol import CONNECTION
 
 _VARY = (b"vary", b"Origin")
+_NONE: dict[str, Any] = {}
 PATHS_KEPT = 4096  # API paths whose match is remembered...
 PATH_KEPT_SIZE = 256  # ...when they are this short (a few MiB at most)
 _wall, _clock = time.time, time.perf_counter
@@ -191,9 +194,11 @@ class Gateway:
             if type(response) is JsonBody:
                 status = response.status_code
                 began = True
-                await send({"type": "http.response.start", "status": status,
-                            "headers": [*response.raw_headers, _VARY]})
-                await send({"type": "http.response.body", "body": response.body})
+                headers = [*response.raw_headers, _VARY]
+                connection = (scope.get("extensions") or _NONE).get(CONNECTION)
+                if connection is None or not connection.respond(send, status, headers, response.body):
+                    await send({"type": "http.response.start", "status": status, "headers": headers})
+                    await send({"type": "http.response.body", "body": response.body})
             else:
                 seen = Seen()
                 try:

@@ -24,7 +24,7 @@ Each error answer carries `Connection: close`.
   `http.response.start` gets a closed connection after a partial answer (a FIN, not a reset).
   uvicorn keeps its transport to itself, so the protocol, which owns it, hands it out.
 
-Two costs of uvicorn's protocol are cut, for every request (bench/README.md, issue 14):
+Three costs of uvicorn's protocol are cut, for every request (bench/README.md, issue 14):
 
 - One write per answer: uvicorn writes a response's head and its body with two
   `transport.write` calls, and uvloop sends each at once: two system calls, two TCP segments
@@ -37,6 +37,11 @@ Two costs of uvicorn's protocol are cut, for every request (bench/README.md, iss
   connection notes when it went idle, and its one timer, when it fires, closes it only if it has
   been idle for the whole `timeout_keep_alive` (else it waits for the rest): the same deadline,
   counted from the end of the last response as uvicorn counts it.
+- Whole answers: the mock's own JSON answers (status, headers and body known at once) are
+  written by `Connection.respond`, the same bytes uvicorn's `send` writes for the two ASGI
+  messages, without the messages, their awaits and two regular expressions per header field.
+  Only for the connection's own `send`: a middleware that wraps `send` (to watch the answers)
+  gets the ASGI messages as before.
 """
 
 from __future__ import annotations
@@ -51,11 +56,12 @@ from typing import Any
 from mockserver.api.errors import BAD_REQUEST
 
 try:  # uvicorn[standard]: httptools, what "auto" picks
-    from uvicorn.protocols.http.httptools_impl import STATUS_LINE
+    from uvicorn.protocols.http.httptools_impl import HEADER_RE, HEADER_VALUE_RE, STATUS_LINE, RequestResponseCycle
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as _Base
 except ImportError:  # pragma: no cover - plain uvicorn: h11
     from uvicorn.protocols.http.h11_impl import H11Protocol as _Base  # type: ignore[assignment]
-    STATUS_LINE = None  # type: ignore[assignment]
+    STATUS_LINE = HEADER_RE = HEADER_VALUE_RE = RequestResponseCycle = None  # type: ignore[assignment,misc]
+_SEND = RequestResponseCycle.send if RequestResponseCycle is not None else None  # what respond() stands in for
 
 DEFAULT_HEADER_TIMEOUT = 10.0  # seconds for a request's head
 DEFAULT_BODY_TIMEOUT = 30.0  # seconds for a request's body, once its head is in
@@ -67,6 +73,8 @@ _REASONS = {400: b"Bad Request", 408: b"Request Timeout", 431: b"Request Header 
 CONNECTION = "mockserver.connection"  # the scope extension holding the request's Connection
 _TIMER_SLACK = 0.001  # seconds: a keep-alive timer this close to its deadline closes (timers count in ms)
 _LINGER_ZERO = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() sends RST and drops unsent data
+_CHECKED_KEPT = 1024  # header fields known to be valid (see Connection.respond)
+_LEFT_TO_SEND = (b"content-length", b"transfer-encoding", b"connection")  # fields `respond` leaves to `send`
 
 
 class Connection:
@@ -101,6 +109,55 @@ class Connection:
         self._finish()
         self._protocol.transport.close()
 
+    def respond(self, send: Any, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> bool:
+        """Answer the request whose ASGI `send` this is whole, in one write, as that `send` would for an
+        `http.response.start` with these headers and a `Content-Length` of the body, then the body:
+        the same bytes, without two ASGI messages, two awaits and a check of every field by two
+        regular expressions per request (a field already checked is remembered). False when this
+        is not the plain case, and nothing was sent: the caller sends the ASGI messages instead.
+        Not the plain case: `send` is not this connection's own (a middleware wraps it, and must see
+        the messages), an answer began, the client left, writing is paused, uvicorn logs access
+        itself, or a field other than `Content-Length` that `send` reads (`Transfer-Encoding`,
+        `Connection`) or that it would refuse."""
+        writes = self._protocol._writes
+        cycle: Any = getattr(send, "__self__", None)
+        if (writes is None or _SEND is None or getattr(send, "__func__", None) is not _SEND
+                or cycle.transport is not writes or cycle.response_started or cycle.response_complete
+                or cycle.disconnected or cycle.flow.write_paused or cycle.access_log):
+            return False
+        content = [STATUS_LINE[status]]
+        for name, value in cycle.default_headers:
+            content += (name, b": ", value, b"\r\n")
+        length = b"%d" % len(body)
+        checked = _CHECKED
+        for field in headers:
+            name, value = field
+            if name == b"content-length":
+                if value != length:
+                    return False
+            elif field not in checked:
+                if (name in _LEFT_TO_SEND or name != name.lower()
+                        or HEADER_RE.search(name) or HEADER_VALUE_RE.search(value)):
+                    return False
+                if len(checked) >= _CHECKED_KEPT:
+                    checked.clear()
+                checked.add(field)
+            content += (name, b": ", value, b"\r\n")
+        keep_alive = cycle.keep_alive
+        if not keep_alive:
+            content.append(b"connection: close\r\n")
+        content.append(b"\r\n")
+        if cycle.scope["method"] != "HEAD":
+            content.append(body)
+        cycle.response_started = cycle.response_complete = True
+        cycle.waiting_for_100_continue = False
+        writes.whole(b"".join(content))
+        cycle.message_event.set()
+        if not keep_alive:
+            writes.close()
+        cycle.on_response()
+        return True
+
     def _finish(self) -> None:
         # uvicorn ignores what the apps send from now on, and sends no 500 of its own when they
         # return: for every request of the connection not yet answered (pipelined ones included)
@@ -133,6 +190,8 @@ class _Flusher:
             writes.flush()
 
 
+_CHECKED: set[tuple[bytes, bytes]] = set()  # header fields respond() found valid (bounded)
+
 _FLUSHERS: weakref.WeakKeyDictionary[AbstractEventLoop, _Flusher] = weakref.WeakKeyDictionary()
 
 
@@ -164,6 +223,15 @@ class Writes:
             self.head_next = False
             self.held = data
             self.flusher.hold(self)
+        else:
+            self.transport.write(data)
+
+    def whole(self, data: bytes) -> None:
+        """A whole answer: after a head still held, if any, in the same call."""
+        held = self.held
+        if held is not None:
+            self.held = None
+            self.transport.writelines((held, data))
         else:
             self.transport.write(data)
 

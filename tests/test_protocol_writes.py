@@ -9,6 +9,7 @@ in which order and in how many writes, and when an idle connection is closed.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -260,5 +261,140 @@ def test_a_lost_connection_leaves_no_timer_and_writes_nothing_more() -> None:
         assert server.timeout_keep_alive_task is None
         await asyncio.sleep(0.15)
         assert len(transport.calls) == 1
+
+    asyncio.run(main())
+
+
+# -- whole answers: Connection.respond, the mock's path for its own JSON answers ---------------------
+
+
+def _mock_requests(creds: dict[str, str]) -> list[bytes]:
+    """Requests the mock answers with its own JSON: pages, a detail-less 404, a 401 with
+    WWW-Authenticate, a HEAD, and a last one that asks to close."""
+    auth = f"Authorization: Token {creds['admin_token']}\r\n"
+    listed = list_url(creds["org_sid"])
+    return [request(listed + "?page=2&page_size=3", headers=auth),
+            request(listed + "?page=99", headers=auth),
+            request(listed, headers="Authorization: Token wrong\r\n"),
+            request(listed, method="HEAD", headers=auth),
+            request(listed + "?page_size=2&n=1", headers=auth + "Connection: close\r\n")]
+
+
+def _undated(stream: bytes) -> bytes:
+    return b"\r\n".join(line for line in stream.split(b"\r\n") if not line.startswith(b"date: "))
+
+
+def _answers(creds: dict[str, str], pipelined: bool) -> tuple[list[bytes], bool]:
+    app = create_app(Settings())
+
+    async def main() -> tuple[list[bytes], bool]:
+        server, transport = connect(app)
+        requests = _mock_requests(creds)
+        if pipelined:
+            server.data_received(b"".join(requests))
+            await answered(server, len(requests))
+        else:
+            for number, raw in enumerate(requests, 1):
+                server.data_received(raw)
+                await answered(server, number)
+        return transport.calls, transport.closing
+
+    return asyncio.run(main())
+
+
+def test_whole_answers_are_the_bytes_uvicorns_send_writes(creds: dict[str, str], monkeypatch: Any) -> None:
+    """The same requests, answered through `respond` and through uvicorn's own `send` (respond
+    turned off), one by one and pipelined: the same bytes but the Date, one write per answer,
+    and the connection closed after the answer that asked for it."""
+    from mockserver.protocol import Connection, Writes
+
+    wholes: list[bytes] = []
+    original = Writes.whole
+
+    def counted(self: Writes, data: bytes) -> None:
+        wholes.append(data)
+        original(self, data)
+
+    monkeypatch.setattr(Writes, "whole", counted)  # respond's way out, and only respond's
+    for pipelined in (False, True):
+        whole, whole_closed = _answers(creds, pipelined)
+        assert len(wholes) == 5, "the mock's own JSON answers went through ASGI messages"
+        assert len(whole) == 5 and all(call.startswith(b"HTTP/1.1 ") for call in whole), whole
+        wholes.clear()
+        with monkeypatch.context() as patched:
+            patched.setattr(Connection, "respond", lambda *args: False)
+            by_send, send_closed = _answers(creds, pipelined)
+        assert wholes == [], "respond turned off, yet used"
+        assert _undated(b"".join(whole)) == _undated(b"".join(by_send))
+        assert whole_closed and send_closed
+    statuses = [answer.split(b"\r\n", 1)[0] for answer in whole]
+    assert statuses == [b"HTTP/1.1 200 OK", b"HTTP/1.1 404 Not Found", b"HTTP/1.1 401 Unauthorized",
+                        b"HTTP/1.1 200 OK", b"HTTP/1.1 200 OK"]
+    assert b"www-authenticate: Token" in whole[2]
+    assert whole[3].endswith(b"\r\n\r\n") and re.search(rb"content-length: [1-9]\d+\r\n", whole[3])  # HEAD: no body
+    assert b"connection: close\r\n" in whole[4]
+
+
+def test_respond_leaves_to_send_what_it_cannot_vouch_for() -> None:
+    """A field `send` reads or would refuse, a wrong Content-Length, a `send` that is not the
+    connection's own (a middleware's wrapper, which must see the messages), an answer already
+    sent: respond sends nothing and says so; the caller's ASGI messages then get uvicorn's own
+    handling (its errors included)."""
+    from mockserver.protocol import CONNECTION
+
+    checked: list[str] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        connection = scope["extensions"][CONNECTION]
+        body = b"{}"
+        length = (b"content-length", b"2")
+
+        async def wrapped(message: Any) -> None:
+            await send(message)
+
+        if scope["path"] == "/started":  # a head sent through ASGI: respond must not send another
+            await send({"type": "http.response.start", "status": 200, "headers": [length]})
+            assert not connection.respond(send, 200, [length], body)
+            await send({"type": "http.response.body", "body": body})
+            checked.append(scope["path"])
+            return
+        for headers in ([(b"content-length", b"3")], [length, (b"transfer-encoding", b"chunked")],
+                        [length, (b"connection", b"close")], [length, (b"x-bad", b"a\nb")],
+                        [length, (b"bad name", b"x")], [length, (b"X-Upper", b"x")]):
+            assert not connection.respond(send, 200, headers, body), headers
+        assert not connection.respond(wrapped, 200, [length], body)
+        assert connection.respond(send, 200, [length, (b"x-fine", b"yes")], body)
+        assert not connection.respond(send, 200, [length], body)  # answered already
+        checked.append(scope["path"])
+
+    async def main() -> None:
+        server, transport = connect(app)
+        server.data_received(request("/first") + request("/second") + request("/started"))  # pipelined
+        await answered(server, 3)
+        assert checked == ["/first", "/second", "/started"]
+        assert len(transport.calls) == 3, transport.calls
+        assert all(call.endswith(b"x-fine: yes\r\n\r\n{}") for call in transport.calls[:2])
+        assert transport.calls[2].endswith(b"content-length: 2\r\n\r\n{}"), transport.calls
+        await asyncio.sleep(0.01)
+        assert not transport.closing  # uvicorn found nothing wrong with the answers
+
+    asyncio.run(main())
+
+
+def test_the_fields_respond_remembers_are_bounded(monkeypatch: Any) -> None:
+    from mockserver import protocol
+
+    monkeypatch.setattr(protocol, "_CHECKED", set())
+
+    async def many(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        connection = scope["extensions"][protocol.CONNECTION]
+        assert connection.respond(send, 200, [(b"x-n", scope["path"].encode())], b"")
+
+    async def main() -> None:
+        server, _ = connect(many)
+        for number in range(1, protocol._CHECKED_KEPT + 50):
+            server.data_received(request(f"/{number}"))
+            await answered(server, number)
+            assert len(protocol._CHECKED) <= protocol._CHECKED_KEPT
 
     asyncio.run(main())
