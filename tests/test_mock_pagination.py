@@ -261,7 +261,7 @@ def test_links_are_absolute_and_keep_the_v1_prefix_and_other_parameters(client, 
 
 # -- the fast way to the same links -------------------------------------------------------------
 
-from mockserver.api.pagination import Page, plain_links, plain_name, plain_query, plain_url  # noqa: E402
+from mockserver.api.pagination import Page, plain_links, plain_name, plain_query  # noqa: E402
 
 _names = st.sampled_from(["page", "page_size", "pag", "pagf", "pagea", "a", "z", "", "page~", "Page"])
 _values = st.text(alphabet="az09-_.~", max_size=4)
@@ -275,14 +275,19 @@ BASE = "http://127.0.0.1:4010/v1/organizations/backup/list/organization/ehkn0a40
 
 
 @settings(max_examples=1000, deadline=None)
-@given(query=plain_text, number=st.one_of(st.none(), st.integers(1, 10**6)))
-def test_plain_links_are_drf_links(query: str, number: int | None) -> None:
+@given(query=plain_text, pages=st.integers(1, 10**6), data=st.data())
+def test_plain_links_are_drf_links(query: str, pages: int, data: st.DataObject) -> None:
     plain = plain_query(query.encode(), "page")
     if plain is None:  # a value with "=" in it: urlencode writes it %3D, the slow way does it
         assert any("=" in part.partition("=")[2] for part in query.split("&"))
         return
     assert plain[0] == dict(parse.parse_qsl(query, keep_blank_values=True))
-    assert plain_url(BASE, plain[1], plain[2], "page", number) == PageLinks(f"{BASE}?{query}", "page").url(number)
+    number = data.draw(st.sampled_from(sorted({1, 2, 3, pages - 1, pages} & set(range(1, pages + 1))))
+                       | st.integers(1, pages))
+    links = PageLinks(f"{BASE}?{query}", "page")
+    following = links.url(number + 1) if number < pages else None
+    preceding = links.url(None if number == 2 else number - 1) if number > 1 else None
+    assert plain_links(BASE, plain[1], plain[2], "page", number, pages) == (following, preceding)
 
 
 @settings(max_examples=300, deadline=None)
@@ -293,7 +298,8 @@ def test_a_plain_pages_next_and_previous_are_drfs(query: str, pages: int, data: 
         return
     current = Page(data.draw(st.integers(1, pages)), 10, pages * 10, pages)
     links = PageLinks(f"{BASE}?{query}", "page")
-    assert plain_links(BASE, plain[1], plain[2], "page", current) == (links.next(current), links.previous(current))
+    assert plain_links(BASE, plain[1], plain[2], "page", current.number, current.num_pages) == (
+        links.next(current), links.previous(current))
 
 
 @given(query=st.text(max_size=30))

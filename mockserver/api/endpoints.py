@@ -18,7 +18,16 @@ from starlette.responses import Response
 from mockserver.api.access import Access, Entries
 from mockserver.api.auth import Authenticator
 from mockserver.api.examples import Canned, example_answer
-from mockserver.api.pagination import InvalidPage, PageLinks, page_size, paginate, plain_links, plain_name, plain_query
+from mockserver.api.pagination import (
+    InvalidPage,
+    Page,
+    PageLinks,
+    page_number,
+    page_size,
+    plain_links,
+    plain_name,
+    plain_query,
+)
 from mockserver.api.responses import json_bytes
 from mockserver.data.serializers import Serializers
 from mockserver.spec.model import CREATE, DETAIL, LIST, PAGE, PAGE_SIZE, ApiModel, Operation
@@ -88,43 +97,42 @@ class BackupApi:
         plain_key = plain_name(link_key)
         slots = {name: serializers.slot(f"serializer:{name}") for name in serializers.serializer_names}
         skeletons = self._skeletons
+        default_size, max_size = page_model.default_size, page_model.max_size
 
         def page(request: Request, organization: str, serializer: str, role: str | None, host: bytes | None,
                  version: int) -> bytes:
             plain = plain_query(request.scope["query_string"], link_key) if plain_key else None
             query: Mapping[str, str] = plain[0] if plain is not None else request.query_params
-            size = page_size(query.get(size_name) if size_name else None, page_model.default_size,
-                             page_model.max_size)
+            size = page_size(query.get(size_name) if size_name else None, default_size, max_size)
             count = store.count(organization)
             try:
-                current = paginate(query.get(page_name) if page_name else None, size, count)
+                number, pages = page_number(query.get(page_name) if page_name else None, size, count)
             except InvalidPage:
                 raise access.errors.error("invalid_page") from None
-            next_link = previous_link = None
-            written = False  # whether the links are JSON-safe as they are (plain_links of a plain base)
-            if current.num_pages > 1:
-                base = self._base(request, host) if plain is not None else None
-                if base is not None and plain is not None:
-                    next_link, previous_link = plain_links(base, plain[1], plain[2], link_key, current)
-                    written = True
-                else:
-                    links = PageLinks(str(request.url), link_key)
-                    next_link, previous_link = links.next(current), links.previous(current)
             slot = slots[serializer]
             permission = may_create.get(role, False)
             # every URL of a page shares its skeleton (all but the links): made once per list version
-            skeleton_key = (organization, slot, permission, size, current.number)
+            skeleton_key = (organization, slot, permission, size, number)
             kept = skeletons.get(skeleton_key)
             if kept is not None and kept[0] == version:
-                return serializers.with_links(kept[1], next_link, previous_link, written)
-            skeleton = serializers.page_skeleton(size, current.number, current.num_pages, count, permission,
-                                                 [entry.rendered[slot] for entry in store.slice(
-                                                     organization, current.start, current.stop)])
-            if sum(map(len, skeleton)) <= PAGE_CACHE_MAX_BODY:
-                if len(skeletons) >= PAGE_CACHE_ENTRIES:
-                    skeletons.clear()
-                skeletons[skeleton_key] = (version, skeleton)
-            return serializers.with_links(skeleton, next_link, previous_link, written)
+                skeleton = kept[1]
+            else:
+                start = (number - 1) * size
+                skeleton = serializers.page_skeleton(size, number, pages, count, permission,
+                                                     [entry.rendered[slot] for entry in store.slice(
+                                                         organization, start, min(start + size, count))])
+                if sum(map(len, skeleton)) <= PAGE_CACHE_MAX_BODY:
+                    if len(skeletons) >= PAGE_CACHE_ENTRIES:
+                        skeletons.clear()
+                    skeletons[skeleton_key] = (version, skeleton)
+            if pages == 1:
+                return serializers.with_links(skeleton, None, None, True)
+            base = self._base(request, host) if plain is not None else None
+            if base is not None and plain is not None:  # links joined from strings, known to be JSON-safe
+                next_link, previous_link = plain_links(base, plain[1], plain[2], link_key, number, pages)
+                return serializers.with_links(skeleton, next_link, previous_link, True)
+            links, current = PageLinks(str(request.url), link_key), Page(number, size, count, pages)
+            return serializers.with_links(skeleton, links.next(current), links.previous(current))
 
         async def list_backups(request: Request) -> Response:
             grant = self._grant(access, request)

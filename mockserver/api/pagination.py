@@ -66,17 +66,23 @@ def num_pages(count: int, size: int) -> int:
 
 def paginate(raw_page: str | None, size: int, count: int) -> Page:
     """The page a request asks for, or InvalidPage (Django's Paginator.validate_number)."""
-    pages = num_pages(count, size)
+    number, pages = page_number(raw_page, size, count)
+    return Page(number, size, count, pages)
+
+
+def page_number(raw_page: str | None, size: int, count: int) -> tuple[int, int]:
+    """paginate's page number and page count, without a Page (the list's own path makes none)."""
+    pages = max(1, -(-count // size))  # num_pages, without a call
     raw = raw_page or "1"
     if raw in LAST_PAGE_STRINGS:
-        return Page(pages, size, count, pages)
+        return pages, pages
     try:
         number = int(raw)
     except ValueError:
         raise InvalidPage(raw) from None
     if number < 1 or number > pages:
         raise InvalidPage(raw)
-    return Page(number, size, count, pages)
+    return number, pages
 
 
 def replace_query_param(url: str, key: str, value: object) -> str:
@@ -144,49 +150,44 @@ def plain_query(raw: bytes, key: str) -> tuple[dict[str, str], str, str] | None:
     if raw.translate(None, _PLAIN_BYTES):
         return None  # a character that is not plain is left
     values: dict[str, str] = {}
-    before: list[tuple[str, str]] = []
-    after: list[tuple[str, str]] = []
+    before: list[str] = []  # `name=value` each, in the query's order
+    after: list[str] = []
     for part in raw.decode("ascii").split("&"):
-        if part:
-            name, equals, value = part.partition("=")
-            if not equals:
-                part += "="  # a name alone: urlencode writes `name=`
-            elif "=" in value:
-                return None  # urlencode would write it %3D
-            values[name] = value
-            if name < key:
-                before.append((name, part))
-            elif name > key:
-                after.append((name, part))
-    if len(before) > 1:
-        before.sort(key=_name)
-    if len(after) > 1:
-        after.sort(key=_name)
-    return values, "&".join([pair[1] for pair in before]), "&".join([pair[1] for pair in after])
+        if not part:
+            continue
+        name, equals, value = part.partition("=")
+        if not equals:
+            part += "="  # a name alone: urlencode writes `name=`
+        elif "=" in value:
+            return None  # urlencode would write it %3D
+        values[name] = value
+        if name < key:
+            before.append(part)
+        elif name > key:
+            after.append(part)
+    # sorted by name only, and stably (repeated names keep their order), as DRF's links are
+    return (values, "&".join(sorted(before, key=_name)) if len(before) > 1 else before[0] if before else "",
+            "&".join(sorted(after, key=_name)) if len(after) > 1 else after[0] if after else "")
 
 
-def plain_url(base: str, before: str, after: str, key: str, number: int | None) -> str:
-    """A link to page `number` (None: without `key`) of a plain query (plain_query), the URL
-    without its query being `base`: what PageLinks gives, by joining strings."""
-    query = before
-    if number is not None:
-        query = f"{query}&{key}={number}" if query else f"{key}={number}"
-    if after:
-        query = f"{query}&{after}" if query else after
-    return f"{base}?{query}" if query else base
-
-
-def plain_links(base: str, before: str, after: str, key: str, page: Page) -> tuple[str | None, str | None]:
-    """The next and previous links of a page of a plain query: PageLinks' next and previous."""
-    number = page.number
-    following = plain_url(base, before, after, key, number + 1) if number < page.num_pages else None
+def plain_links(base: str, before: str, after: str, key: str, number: int, pages: int) -> tuple[str | None, str | None]:
+    """The next and previous links of page `number` of `pages` for a plain query (plain_query's
+    `before` and `after`), the URL without its query being `base`: what PageLinks' next and previous
+    give, by joining strings (the parts the two share once)."""
+    head = f"{base}?{before}&{key}=" if before else f"{base}?{key}="
+    tail = f"&{after}" if after else ""
+    following = f"{head}{number + 1}{tail}" if number < pages else None
     if number <= 1:
         return following, None
-    return following, plain_url(base, before, after, key, None if number == 2 else number - 1)
+    if number > 2:
+        return following, f"{head}{number - 1}{tail}"
+    query = (f"{before}&{after}" if after else before) if before else after  # page 1: no `key` at all
+    return following, f"{base}?{query}" if query else base
 
 
-def _name(pair: tuple[str, str]) -> str:
-    return pair[0]
+def _name(part: str) -> str:
+    """The name in a plain query's `name=value` (a plain name holds no `=`)."""
+    return part.partition("=")[0]
 
 
 def next_link(url: str, page: Page) -> str | None:
