@@ -74,14 +74,14 @@ CONNECTION = "mockserver.connection"  # the scope extension holding the request'
 _TIMER_SLACK = 0.001  # seconds: a keep-alive timer this close to its deadline closes (timers count in ms)
 _LINGER_ZERO = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() sends RST and drops unsent data
 _CHECKED_KEPT = 1024  # header fields known to be valid (see Connection.respond)
-_LEFT_TO_SEND = (b"content-length", b"transfer-encoding", b"connection")  # fields `respond` leaves to `send`
+_LEFT_TO_SEND = (b"transfer-encoding", b"connection")  # fields `send` acts on: `respond` leaves them to it
 
 
 class Connection:
-    """The TCP connection of the requests on it, as the app may end it: reset or closed, without an
-    answer. One per connection, not per request: an object per request that held its cycle, put in
-    that cycle's scope, made a reference cycle per request, and the garbage collector's passes over
-    them cost more than the rest of this protocol together."""
+    """The TCP connection of the requests on it, as the app may end it (reset or closed, without an
+    answer) or answer on it in one write (`respond`). One per connection, not per request: an object
+    per request that held its cycle, put in that cycle's scope, made a reference cycle per request,
+    and the garbage collector's passes over them cost more than the rest of this protocol together."""
 
     __slots__ = ("_protocol",)
 
@@ -118,7 +118,7 @@ class Connection:
         Not the plain case: `send` is not this connection's own (a middleware wraps it, and must see
         the messages), an answer began, the client left, writing is paused, uvicorn logs access
         itself, or a field other than `Content-Length` that `send` reads (`Transfer-Encoding`,
-        `Connection`) or that it would refuse."""
+        `Connection`) or that it would refuse, and no `Content-Length` of the body (once)."""
         writes = self._protocol._writes
         cycle: Any = getattr(send, "__self__", None)
         if (writes is None or _SEND is None or getattr(send, "__func__", None) is not _SEND
@@ -129,12 +129,14 @@ class Connection:
         for name, value in cycle.default_headers:
             content += (name, b": ", value, b"\r\n")
         length = b"%d" % len(body)
+        sized = False  # a Content-Length of the body was given (without one, `send` would chunk it)
         checked = _CHECKED
         for field in headers:
             name, value = field
             if name == b"content-length":
-                if value != length:
+                if value != length or sized:
                     return False
+                sized = True
             elif field not in checked:
                 if (name in _LEFT_TO_SEND or name != name.lower()
                         or HEADER_RE.search(name) or HEADER_VALUE_RE.search(value)):
@@ -143,6 +145,8 @@ class Connection:
                     checked.clear()
                 checked.add(field)
             content += (name, b": ", value, b"\r\n")
+        if not sized:
+            return False
         keep_alive = cycle.keep_alive
         if not keep_alive:
             content.append(b"connection: close\r\n")

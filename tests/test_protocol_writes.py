@@ -358,7 +358,8 @@ def test_respond_leaves_to_send_what_it_cannot_vouch_for() -> None:
             await send({"type": "http.response.body", "body": body})
             checked.append(scope["path"])
             return
-        for headers in ([(b"content-length", b"3")], [length, (b"transfer-encoding", b"chunked")],
+        for headers in ([(b"content-length", b"3")], [], [(b"x-fine", b"yes")], [length, length],
+                        [length, (b"transfer-encoding", b"chunked")],
                         [length, (b"connection", b"close")], [length, (b"x-bad", b"a\nb")],
                         [length, (b"bad name", b"x")], [length, (b"X-Upper", b"x")]):
             assert not connection.respond(send, 200, headers, body), headers
@@ -388,7 +389,7 @@ def test_the_fields_respond_remembers_are_bounded(monkeypatch: Any) -> None:
 
     async def many(scope: dict[str, Any], receive: Any, send: Any) -> None:
         connection = scope["extensions"][protocol.CONNECTION]
-        assert connection.respond(send, 200, [(b"x-n", scope["path"].encode())], b"")
+        assert connection.respond(send, 200, [(b"content-length", b"0"), (b"x-n", scope["path"].encode())], b"")
 
     async def main() -> None:
         server, _ = connect(many)
