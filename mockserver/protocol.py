@@ -231,13 +231,9 @@ class Writes:
             self.transport.write(data)
 
     def whole(self, data: bytes) -> None:
-        """A whole answer: after a head still held, if any, in the same call."""
-        held = self.held
-        if held is not None:
-            self.held = None
-            self.transport.writelines((held, data))
-        else:
-            self.transport.write(data)
+        """A whole answer, head and body: not held (after a head still held, if any, in the same call)."""
+        self.head_next = False
+        self.write(data)
 
     def flush(self) -> None:
         held = self.held

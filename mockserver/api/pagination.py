@@ -72,7 +72,7 @@ def paginate(raw_page: str | None, size: int, count: int) -> Page:
 
 def page_number(raw_page: str | None, size: int, count: int) -> tuple[int, int]:
     """paginate's page number and page count, without a Page (the list's own path makes none)."""
-    pages = max(1, -(-count // size))  # num_pages, without a call
+    pages = num_pages(count, size)
     raw = raw_page or "1"
     if raw in LAST_PAGE_STRINGS:
         return pages, pages
