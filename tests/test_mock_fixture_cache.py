@@ -8,10 +8,12 @@ as the whole file does; a JSON file is read as JSON.
 from __future__ import annotations
 
 import json
+import marshal
 import os
 import shutil
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -128,14 +130,31 @@ def test_checks_against_the_other_files_run_on_a_hit(fixture_dir, shape, cache):
         load_fixtures(fixture_dir, shape, cache)
 
 
+def _rewritten(data: bytes, columns: Any, **header: Any) -> bytes:
+    """A rows file with another body, its header saying the body is whole (length and CRC right)."""
+    body = marshal.dumps(columns)
+    first = {**json.loads(data.split(b"\n", 1)[0]), "bytes": len(body), "crc32": zlib.crc32(body), **header}
+    return json.dumps(first).encode() + b"\n" + body
+
+
+def _flipped(data: bytes) -> bytes:
+    at = len(data) * 2 // 3  # in the body
+    return data[:at] + bytes([data[at] ^ 0x20]) + data[at + 1:]
+
+
 @pytest.mark.parametrize("damage", [
     lambda data: data[: len(data) // 2],  # truncated
     lambda data: b"not rows at all",
     lambda data: b"",
     lambda data: json.dumps({"format": bulk.FORMAT, "key": "another key", "count": 0}).encode() + b"\n",
-    lambda data: data.replace(b"\t", b" ", 3),  # rows without their columns
-    lambda data: data + b"extra\trow\t{}\n",  # more rows than the header counts
-    lambda data: data.replace(b"\t", b"\t\xff", 1),  # not UTF-8
+    lambda data: data.replace(b'"format": 3', b'"format": 2', 1),  # an older format
+    _flipped,  # one bit of the body changed: the CRC says so
+    lambda data: data + b"more",  # longer than the header says
+    lambda data: _rewritten(data, ([], [], [])),  # fewer rows than the header counts
+    lambda data: _rewritten(data, (["ehkn0a40x1glqvAFKP"], [7], [b""]), count=1),  # a sid that is no text
+    lambda data: _rewritten(data, (["ehkn0a40x1glqvAFKP"], ["qh520a40xEPyYngFb51"], ["{}"]), count=1),  # not bytes
+    lambda data: _rewritten(data, {"backups": []}),  # not three columns
+    lambda data: data.split(b"\n", 1)[0] + b"\n" + b"\xff" * (len(data) - len(data.split(b"\n", 1)[0]) - 1),
 ])
 def test_a_damaged_entry_is_a_miss_and_is_rewritten(fixture_dir, shape, cache, children, damage):
     expected = records(load_fixtures(fixture_dir, shape, cache), shape)
@@ -167,12 +186,12 @@ def test_only_the_most_recently_used_entries_are_kept(tmp_path):
     for number in range(4):
         written = cache.new_path()
         assert written is not None
-        bulk.write(written, f"key{number}", [])
+        bulk.write(written, f"key{number}", bulk.Rows([], [], []))
         cache.keep_entry(written, f"key{number}")
         os.utime(cache.path(f"key{number}"), (number, number))
     written = cache.new_path()
     assert written is not None
-    bulk.write(written, "key4", [])
+    bulk.write(written, "key4", bulk.Rows([], [], []))
     cache.keep_entry(written, "key4")
     assert sorted(path.stem for path in entries(cache)) == ["key3", "key4"]
     assert not list(cache.directory.glob(".*.tmp")), "a temporary file was left behind"

@@ -1,25 +1,30 @@
-"""Large backup files: parsed, checked and written as sorted rows, on every core, outside the mock.
+"""Large backup files: parsed, checked and packed as sorted rows, on every core, outside the mock.
 
 A backups file of 100,000 entries is 25 MB of YAML. Parsed by the mock itself it would cost
 seconds and leave a few hundred MB of freed objects the process keeps (Python rarely returns
 memory to the system). So the mock runs `run` in a child process (forked at start-up, or `python
 -m mockserver.data.bulk` while it serves: fixtures.py): it parses the file, checks every
-entry exactly as the mock would, and writes the result as rows the mock reads in a fraction of a
-second without parsing JSON:
+entry exactly as the mock would, and writes the result as rows the mock reads in a few hundredths
+of a second:
 
-    {"format": 2, "key": "...", "count": N}            first line
-    <organization> TAB <sid> TAB <the record's JSON>  one line per backup, each organization's
-                                                      newest first (the list's order)
+    {"format": 3, "key": "...", "count": N, "bytes": B, "crc32": C}   first line
+    marshal of ([organization, ...], [sid, ...], [packed values, ...])   B bytes, one row per
+                                                 backup, each organization's newest first (the list's order)
 
-A JSON file (`backups.json`, or a `backups.yaml` that is JSON: JSON is YAML) is read with the
-JSON parser and its entries checked in parts, one per core, by forked workers. Block-style YAML
-is cut at its top-level list items into as many pieces as there are cores and each piece is
-parsed and checked in a process of its own: by plainyaml.py when it is written in the plain
+Each backup's values are packed by RecordShape.pack and unpacked when it is first served. marshal
+is the standard library's fastest format for these plain values, and the file is the mock's own
+(written whole and renamed into a directory only its user can write, then checked by length and
+CRC before it is read), so it is never read from anyone else.
+
+A JSON file (`backups.json`, or a `backups.yaml` that is JSON: JSON is YAML) is cut between the
+entries of its `backups` list into one part per core, and each part is parsed with the JSON
+parser and checked by a forked worker. Block-style YAML is cut at its top-level list items in
+the same way and each piece is parsed by plainyaml.py when it is written in the plain
 one-`key: value`-a-line style large files use (three times as fast as libyaml through PyYAML),
-otherwise by libyaml's safe loader. A file that cannot be cut safely (flow style, directives,
-several documents, an alias of an anchor in another piece) is parsed whole, so the result is
-always what `yaml.safe_load` gives. No library splits a YAML stream for parallel parsing,
-hence this code.
+otherwise by libyaml's safe loader. A file that cannot be cut safely (a JSON document with other
+keys, YAML in flow style, with directives, several documents, an alias of an anchor in another
+piece) is parsed whole, so the result is always what `json.loads` or `yaml.safe_load` gives.
+No library splits a JSON or YAML stream for parallel parsing, hence this code.
 """
 
 from __future__ import annotations
@@ -27,13 +32,16 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import marshal
 import math
-import mmap
 import multiprocessing
 import os
 import re
 import sys
+import zlib
 from collections.abc import Iterable
+from itertools import repeat
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -43,16 +51,28 @@ from mockserver.data import plainyaml
 from mockserver.data.models import Backup, micros_of
 from mockserver.data.records import RecordShape
 from mockserver.exceptions import FixtureError
+from mockserver.spec.model import ORDER
 from mockserver.text import one_line
 
-FORMAT = 2
+FORMAT = 3
 KEY = "backups"
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _ITEM = re.compile(rb"^( *)- ", re.M)
 MIN_PIECE_BYTES = 2 * 1024 * 1024  # smaller files are parsed in one piece
 
 
-Row = tuple[str, str, bytes]  # (organization, sid, the record's JSON)
+
+
+class Rows(NamedTuple):
+    """Backups in the list's order, as three columns: what a rows file holds."""
+
+    organizations: list[str]
+    sids: list[str]
+    records: list[bytes]  # packed values (RecordShape.pack)
+
+
+Item = tuple[int, str, bytes]  # (-microseconds, sid, packed values): sorted, the list's order in an organization
+Grouped = dict[str, list[Item]]  # a part's items by organization (in the order they first appear), each sorted
 
 
 def is_json(path: Path, content: bytes) -> bool:
@@ -174,121 +194,211 @@ def _parse_pieces(pieces: list[bytes]) -> list[Any] | None:
     return [entry for part in parsed if part is not None for entry in part]
 
 
-def rows(path: Path, entries: list[Any], shape: RecordShape, organizations: Iterable[str]) -> list[Row]:
+def rows(path: Path, entries: list[Any], shape: RecordShape, organizations: Iterable[str]) -> Rows:
     """Every entry checked as the mock checks fixture backups, as rows in the list's order."""
-    return _sorted(_part_rows(path, entries, shape, set(organizations), 0))
+    return _merged([_grouped(path, entries, shape, set(organizations), 0)[1]])
 
 
-Found = tuple[str, int, str, Row]  # (organization, -microseconds, sid, row): what the list's order sorts
+def _grouped(path: Path, entries: list[Any], shape: RecordShape, organizations: set[str],
+             first: int) -> tuple[list[str], Grouped]:
+    """The entries of one part of the file (entries[0] is entry `first`) checked: their sids, in file
+    order, and their items by organization, each organization's in the list's order. A date_created the
+    sort cannot read is a ValueError (not kept as rows: the mock says what it is)."""
+    from mockserver.data.fixtures import checked_entries  # the one definition of the checks
+
+    pack, intern = shape.pack, sys.intern  # one object per organization: marshal writes it once
+    sids: list[str] = []
+    grouped: Grouped = {}
+    for raw in checked_entries(path, entries, shape, organizations, first=first):
+        created, sid = raw.get(ORDER), raw["sid"]
+        item = (-micros_of(created if isinstance(created, str) else ""), sid, pack(raw))
+        sids.append(sid)
+        items = grouped.get(raw["organization"])
+        if items is None:
+            grouped[intern(raw["organization"])] = [item]
+        else:
+            items.append(item)
+    for items in grouped.values():
+        items.sort()  # sids are distinct: the packed values are never compared
+    return sids, grouped
 
 
-def _part_rows(path: Path, entries: list[Any], shape: RecordShape, organizations: set[str], first: int) -> list[Found]:
-    """The entries of one part of the file (entries[0] is entry `first`), checked, with their sort keys."""
-    from mockserver.data.fixtures import check_backups  # the one definition of the checks
-
-    found: list[Found] = []
-    for backup in check_backups(path, entries, shape, organizations, first=first):
-        if "\t" in backup.organization or "\n" in backup.organization or "\t" in backup.sid or "\n" in backup.sid:
-            raise ValueError("a sid with a tab or a line break cannot be kept in rows")
-        record = shape.record(backup)
-        found.append((backup.organization, -micros_of(backup), backup.sid, (backup.organization, backup.sid, record)))
-    return found
-
-
-def _sorted(found: list[Found]) -> list[Row]:
-    """The list's order: organizations as they first appear, each one's newest first, then by sid."""
-    order = {organization: position for position, organization in enumerate(dict.fromkeys(
-        item[0] for item in found))}
-    found.sort(key=lambda item: (order[item[0]], item[1], item[2]))
-    return [item[3] for item in found]
+def _merged(parts: list[Grouped]) -> Rows:
+    """The parts' items as rows: organizations in the order they first appear in the file, each one's
+    backups newest first, then by sid. An organization in several parts has a sorted run from each:
+    sorting their concatenation merges them (timsort finds the runs), in C."""
+    rows = Rows([], [], [])
+    for organization in dict.fromkeys(organization for grouped in parts for organization in grouped):
+        runs = [grouped[organization] for grouped in parts if organization in grouped]
+        items = runs[0] if len(runs) == 1 else sorted(item for run in runs for item in run)
+        rows.organizations.extend(repeat(organization, len(items)))
+        rows.sids.extend(map(itemgetter(1), items))
+        rows.records.extend(map(itemgetter(2), items))
+    return rows
 
 
 # -- checking on every core -------------------------------------------------------------------------
 #
-# The checks cost more than the JSON parse (a schema check, the conventions, the record's JSON for
-# each of 100,000 entries), so the file is cut into parts, one per core, each parsed (a YAML piece)
-# and checked by a forked worker; the parts' results are joined in file order. Only what no part can
-# see alone is done after: a sid repeated in two parts. The error reported is the one a check of
-# the whole file in order would report first: the first entry with a problem, a repeated sid
-# included.
+# The checks cost more than the parse (a schema check, the conventions and the packing of each of
+# 100,000 entries), so the file is cut into parts, one per core, each parsed (a JSON part or a YAML
+# piece) and checked by a forked worker; the parts' results are joined in file order. Only what no
+# part can see alone is done after: a sid repeated in two parts. The error reported is the one a
+# check of the whole file in order would report first: the first entry with a problem, a repeated
+# sid included.
 
-_WORK: dict[str, Any] = {}  # what the forked workers inherit: path, shape, organizations, entries
+_WORK: dict[str, Any] = {}  # what the forked workers inherit: path, shape, organizations, content, entries
 MIN_PARALLEL_ENTRIES = 20_000  # fewer are checked in this process: a worker costs more than it saves
 
 
-def checked_rows(path: Path, content: bytes, shape: RecordShape, organizations: Iterable[str]) -> list[Row]:
+class JsonPart(NamedTuple):
+    """Entries of a JSON file's `backups` list: the bytes from `start` to `stop` are one or more of
+    them, with the commas between (json_parts)."""
+
+    start: int
+    stop: int
+
+
+_JSON_SPACE = b" \t\n\r"
+_JSON_HEAD = re.compile(rb'[ \t\n\r]*\{[ \t\n\r]*"backups"[ \t\n\r]*:[ \t\n\r]*\[')
+_JSON_GAP = re.compile(rb"\}[ \t\n\r]*,[ \t\n\r]*\{")  # between two objects of a list, or so it seems
+
+
+def json_parts(content: bytes) -> list[JsonPart]:
+    """A JSON file of the form `{"backups": [...]}` cut between the entries of its list into one
+    part per core, or [] (small, or any other form: parsed whole).
+
+    A cut is made only between a `}` and a `{` with one comma between them, where an entry ends and
+    the next begins. Where that is not so (the cut fell inside a string, or inside an entry), the part
+    before it does not parse as a list of its own: its last string, or its last entry, is left
+    open. So when every part parses, every cut was between two entries of the list, and the parts'
+    entries are the list's, in order (the first part begins where the list does)."""
+    cores = _cores()
+    if cores < 2 or len(content) < MIN_PIECE_BYTES:
+        return []
+    head = _JSON_HEAD.match(content)
+    if head is None:
+        return []
+    end = len(content)
+    for closing in (b"}", b"]"):  # the document ends with the list: `]`, `}`, and space
+        while end and content[end - 1] in _JSON_SPACE:
+            end -= 1
+        if content[end - 1:end] != closing:
+            return []
+        end -= 1
+    starts, stops = [head.end()], []
+    for part in range(1, cores):
+        gap = _JSON_GAP.search(content, max(starts[-1] + 1, head.end() + (end - head.end()) * part // cores), end)
+        if gap is None:
+            break
+        stops.append(gap.start() + 1)
+        starts.append(gap.end() - 1)
+    stops.append(end)
+    return [JsonPart(start, stop) for start, stop in zip(starts, stops, strict=True)]
+
+
+def _json_entries(content: bytes, part: JsonPart) -> list[Any] | None:
+    """A JSON part's entries (json_parts), or None when it does not parse as a list on its own."""
+    try:
+        entries = json.loads(b"[" + content[part.start:part.stop] + b"]")
+    except (ValueError, RecursionError):  # not JSON alone (UnicodeDecodeError is a ValueError too)
+        return None
+    return entries if isinstance(entries, list) else None
+
+
+def checked_rows(path: Path, content: bytes, shape: RecordShape, organizations: Iterable[str]) -> Rows:
     """The file's entries parsed and checked (on every core when it is large), as rows in the list's
     order; a FixtureError names the first entry with a problem, as a check in order would."""
     known = set(organizations)
-    pieces = [] if is_json(path, content) else _pieces(content)
+    pieces: list[Any] = json_parts(content) if is_json(path, content) else _pieces(content)
     if len(pieces) > 1:
-        parts = _run(known, path, shape, None, pieces)
+        parts = _run(known, path, shape, content, None, pieces)
         if parts is not None:
             return _joined(path, shape, known, parts)
-    # cutting was tried above; when there were pieces, each was read plainly first, so the whole
+    # cutting was tried above; when there were YAML pieces, each was read plainly first, so the whole
     # file, which one of them failed, is not plain either
     entries = parse(path, content, cut=False, plain=len(pieces) <= 1)
     cores = _cores()
     if cores < 2 or len(entries) < MIN_PARALLEL_ENTRIES:
         return rows(path, entries, shape, known)
     size = math.ceil(len(entries) / cores)
-    parts = _run(known, path, shape, entries, [(start, min(start + size, len(entries)))
-                                               for start in range(0, len(entries), size)])
+    parts = _run(known, path, shape, content, entries, [range(start, min(start + size, len(entries)))
+                                                        for start in range(0, len(entries), size)])
     assert parts is not None  # parts of parsed entries always check
     return _joined(path, shape, known, parts)
 
 
 class Part(NamedTuple):
-    """A part's result: how many entries it has; when all pass, their sort keys and rows; otherwise
-    the sids before its first problem (they passed) and the entry with that problem; and a
-    ValueError's text (a sid rows cannot hold) when the checks passed but rows cannot be written
-    (then sids_before holds every sid of the part)."""
+    """A part's result: how many entries it has; the sids of those that pass every check, in file
+    order (all of them, unless one failed); when all pass, their items (`grouped`), or `failing`, the
+    first entry with a problem; and a ValueError's text (a date the sort cannot read) when the checks
+    passed but rows cannot be written. A worker sends sids and items marshalled, in `sent`: one bytes
+    object to pickle, not 50,000 tuples."""
 
     total: int
-    found: list[Found]
-    sids_before: list[str]
+    sids: list[str]
+    grouped: Grouped | None = None
     failing: Any = None
     failed: bool = False
     unwritable: str | None = None
+    sent: bytes = b""
 
 
-def _run(organizations: set[str], path: Path, shape: RecordShape, entries: list[Any] | None,
+def _run(organizations: set[str], path: Path, shape: RecordShape, content: bytes, entries: list[Any] | None,
          tasks: list[Any]) -> list[Part] | None:
-    """Each task (a YAML piece, or a (start, stop) range of `entries`) on a forked worker, the first one
-    here; None when a YAML piece cannot be parsed on its own (the whole file is parsed instead)."""
-    _WORK.update(path=path, shape=shape, organizations=organizations, entries=entries)
+    """Each task (a JSON part, a YAML piece, or a range of `entries`) on a forked worker, the first one
+    here; None when a part or piece cannot be parsed on its own (the whole file is parsed instead)."""
+    _WORK.update(path=path, shape=shape, organizations=organizations, content=content, entries=entries)
     context = multiprocessing.get_context("fork")  # this process is single-threaded: forking is safe
     try:
         if len(tasks) == 1:
             done = [_check_task(tasks[0])]
-        else:  # this process takes the first part: one worker fewer, and one part's rows never pickled
+        else:  # this process takes the first part: one worker fewer, and one part's items never sent
             with context.Pool(len(tasks) - 1) as pool:
-                others = pool.map_async(_check_task, tasks[1:])
+                others = pool.map_async(_sent_task, tasks[1:])
                 done = [_check_task(tasks[0]), *others.get()]
     finally:
         _WORK.clear()
     if any(part is None for part in done):
         return None
-    return [part for part in done if part is not None]
+    return [_received(part) for part in done if part is not None]
 
 
-def _check_task(task: bytes | tuple[int, int]) -> Part | None:
-    """In a worker: one part checked (None: a YAML piece that does not parse on its own). Entry
-    numbers are the caller's to give: a YAML piece does not know how many entries came before it."""
+def _sent_task(task: JsonPart | bytes | range) -> Part | None:
+    """_check_task in a worker, its sids and items marshalled for the way back (_received)."""
+    part = _check_task(task)
+    if part is None:
+        return None
+    return part._replace(sids=[], grouped=None, sent=marshal.dumps((part.sids, part.grouped)))
+
+
+def _received(part: Part) -> Part:
+    if not part.sent:
+        return part
+    sids, grouped = marshal.loads(part.sent)
+    return part._replace(sids=sids, grouped=grouped, sent=b"")
+
+
+def _check_task(task: JsonPart | bytes | range) -> Part | None:
+    """In a worker: one part checked (None: a JSON part or YAML piece that does not parse on its own).
+    Entry numbers are the caller's to give: a part does not know how many entries came before it."""
     path, shape, organizations = _WORK["path"], _WORK["shape"], _WORK["organizations"]
-    if isinstance(task, bytes):
+    entries: list[Any] | None
+    if isinstance(task, JsonPart):
+        entries = _json_entries(_WORK["content"], task)
+    elif isinstance(task, bytes):
         entries = _parse_piece(task)
-        if entries is None:
-            return None
     else:
-        entries = _WORK["entries"][task[0]:task[1]]
+        entries = _WORK["entries"][task.start:task.stop]
+    if entries is None:
+        return None
     try:
-        return Part(len(entries), _part_rows(path, entries, shape, organizations, 0), [])
+        sids, grouped = _grouped(path, entries, shape, organizations, 0)
+        return Part(len(entries), sids, grouped)
     except FixtureError:
         good = _sids_before_problem(path, entries, shape, organizations)
-        return Part(len(entries), [], good, entries[len(good)], True)
+        return Part(len(entries), good, failing=entries[len(good)], failed=True)
     except ValueError as exc:
-        return Part(len(entries), [], [raw["sid"] for raw in entries], unwritable=str(exc))
+        return Part(len(entries), [raw["sid"] for raw in entries], unwritable=str(exc))
 
 
 def _sids_before_problem(path: Path, entries: list[Any], shape: RecordShape, organizations: set[str]) -> list[str]:
@@ -309,78 +419,59 @@ def _sids_before_problem(path: Path, entries: list[Any], shape: RecordShape, org
     return good
 
 
-def _joined(path: Path, shape: RecordShape, organizations: set[str], parts: list[Part]) -> list[Row]:
+def _joined(path: Path, shape: RecordShape, organizations: set[str], parts: list[Part]) -> Rows:
     """The parts' rows in file order, or the error a check of the whole file in order gives first."""
     from mockserver.data.fixtures import _entry, check_backups
 
     seen: set[str] = set()
-    found: list[Found] = []
     unwritable = None
     first = 0
     for part in parts:
-        sids = part.sids_before if part.failed or part.unwritable else [item[2] for item in part.found]
-        for offset, sid in enumerate(sids):  # in file order: a sid of an earlier part comes back
-            if sid in seen:
-                raise FixtureError(one_line(f"{_entry(path, first + offset, {'sid': sid}, 'sid')}: duplicate sid"))
-            seen.add(sid)
+        if not seen.isdisjoint(part.sids):  # a sid of an earlier part comes back: the first one, in file order
+            offset, sid = next((offset, sid) for offset, sid in enumerate(part.sids) if sid in seen)
+            raise FixtureError(one_line(f"{_entry(path, first + offset, {'sid': sid}, 'sid')}: duplicate sid"))
+        seen.update(part.sids)
         if part.failed:
-            index = first + len(part.sids_before)
+            index = first + len(part.sids)
             check_backups(path, [part.failing], shape, organizations, first=index)  # raises its own error
             raise FixtureError(one_line(f"{_entry(path, index, part.failing, 'sid')}: duplicate sid"))
         unwritable = unwritable or part.unwritable
-        found.extend(part.found)
         first += part.total
     if unwritable is not None:  # every check passed, as in order: only now is this the answer
         raise ValueError(unwritable)
-    return _sorted(found)
+    return _merged([part.grouped for part in parts if part.grouped is not None])
 
 
-def write(path: Path, key: str, found: list[Row]) -> None:
+def write(path: Path, key: str, rows: Rows) -> None:
+    body = marshal.dumps(tuple(rows))
+    header = {"format": FORMAT, "key": key, "count": len(rows.sids), "bytes": len(body), "crc32": zlib.crc32(body)}
     with open(path, "wb") as out:
-        out.write(json.dumps({"format": FORMAT, "key": key, "count": len(found)}).encode() + b"\n")
-        for organization, sid, record in found:
-            out.write(b"\t".join((organization.encode(), sid.encode(), record)) + b"\n")
+        out.write(json.dumps(header).encode() + b"\n")
+        out.write(body)
 
 
-def read(path: Path, key: str, shape: RecordShape) -> list[Any] | None:
-    """The backups of a rows file written for `key` (decoded lazily), or None if it is not one.
-
-    The file is read as one block and each row cut straight out of it: only the pieces that are
-    kept (sid, record) become objects, so reading leaves no garbage behind to hold memory."""
+def read(path: Path, key: str, shape: RecordShape) -> list[Backup] | None:
+    """The backups of a rows file written for `key` (unpacked lazily), or None if it is not one
+    (missing, damaged, written for another key or by another format)."""
     try:
-        with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as blob:
-            return _rows(blob, key, shape)
-    except (OSError, ValueError):  # missing, empty (mmap refuses), unreadable: not a rows file
-        return None
-
-
-def _rows(blob: mmap.mmap, key: str, shape: RecordShape) -> list[Any] | None:
-    """The rows of a mapped file (the mapping goes when the file is read: no memory kept)."""
-    header_end = blob.find(b"\n")
-    header = json.loads(blob[:header_end]) if header_end > 0 else None
-    if not isinstance(header, dict) or header.get("format") != FORMAT or header.get("key") != key:
-        return None
-    decode = shape.decode
-    organizations: dict[bytes, str] = {}
-    backups = []
-    find = blob.find
-    start, end = header_end + 1, len(blob)
-    try:
-        while start < end:
-            first = find(b"\t", start)
-            second = find(b"\t", first + 1)
-            stop = find(b"\n", second + 1)
-            if first < 0 or second < 0 or stop < 0:
+        with open(path, "rb") as handle:
+            header = json.loads(handle.readline(1024))
+            if not isinstance(header, dict) or header.get("format") != FORMAT or header.get("key") != key:
                 return None
-            organization = blob[start:first]
-            name = organizations.get(organization)
-            if name is None:
-                name = organizations[organization] = sys.intern(organization.decode())
-            backups.append(Backup(name, blob[first + 1:second].decode(), None, blob[second + 1:stop], decode))
-            start = stop + 1
-    except UnicodeDecodeError:
+            body = handle.read()
+        if len(body) != header.get("bytes") or zlib.crc32(body) != header.get("crc32"):
+            return None
+        columns = marshal.loads(body)
+    except (OSError, ValueError, EOFError, TypeError):  # unreadable, or not JSON or marshal at all
         return None
-    return backups if len(backups) == header.get("count") else None
+    del body  # a large block: freed (and given back to the system) before the backups are made
+    if not (type(columns) is tuple and len(columns) == 3 and all(type(column) is list for column in columns)):
+        return None
+    organizations, sids, records = columns
+    if not len(organizations) == len(sids) == len(records) == header.get("count") \
+            or not {*map(type, organizations), *map(type, sids)} <= {str} or not set(map(type, records)) <= {bytes}:
+        return None
+    return list(map(Backup, organizations, sids, repeat(None), records, repeat(shape.decode)))
 
 
 def run(shape: RecordShape, backups: Path, organizations: list[str], key: str, out: Path) -> tuple[int, str]:

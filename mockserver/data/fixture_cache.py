@@ -3,9 +3,10 @@
 libyaml, driven from Python, parses about 5 MB/s: 100,000 backups (25 MB of YAML) take
 seconds. Once a file's entries have been parsed and checked (bulk.py, in a child process), the
 result is kept as rows the mock reads in a fraction of a second, under a key made of the
-SHA-256 of the file's bytes, of the record schema the spec gives backups and of the parsers'
-versions. Any change to any of them gives a new key, so a hit holds exactly what parsing and
-checking that file would give. The check that involves another file (every backup's
+SHA-256 of the file's bytes, of the record schema the spec gives backups, of the parsers'
+versions and of the Python that packed the values (marshal's format is Python's own). Any
+change to any of them gives a new key, so a hit holds exactly what parsing and checking that
+file would give. The check that involves another file (every backup's
 organization is in organizations.yaml) runs again on every load.
 
 Files under `min_bytes` are not cached: parsing them is quicker than reading a cache entry.
@@ -17,7 +18,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import marshal
 import os
+import sys
 import tempfile
 from contextlib import suppress
 from pathlib import Path
@@ -42,7 +45,8 @@ def key_of(path: Path, schema: dict[str, Any]) -> str:
     """What a cached result depends on: the file, the record schema and the parsers. The file is
     hashed in pieces: the mock never holds a large file's bytes (memory it would keep)."""
     digest = hashlib.sha256()
-    for part in (f"format {bulk.FORMAT}", f"PyYAML {yaml.__version__} {bulk._SAFE_LOADER.__name__}",
+    for part in (f"format {bulk.FORMAT} marshal {marshal.version} {sys.implementation.cache_tag}",
+                 f"PyYAML {yaml.__version__} {bulk._SAFE_LOADER.__name__}",
                  json.dumps(schema, sort_keys=True, separators=(",", ":"))):
         digest.update(part.encode("utf-8") + b"\0")
     with open(path, "rb") as handle:

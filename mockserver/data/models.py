@@ -52,9 +52,9 @@ class Backup:
     """One backup: its organization, its sid and the values of the record's fields.
 
     The values sit in a tuple ordered like the record's fields (RecordShape). A backup read from
-    the fixture cache holds only its record's JSON until something needs a field (100,000 of them
-    start in a fraction of a second and take half the memory); `decode` turns that JSON into the
-    tuple, once. Slots: a large fixture set holds 100,000 of them."""
+    the fixture cache holds only its packed values (RecordShape.pack) until something needs a field
+    (100,000 of them start in a fraction of a second and take a third of the memory); `decode`
+    unpacks them into the tuple, once. Slots: a large fixture set holds 100,000 of them."""
 
     __slots__ = ("organization", "sid", "_values", "_record", "_decode", "_rendered", "_render")
 
@@ -63,7 +63,7 @@ class Backup:
         self.organization = organization
         self.sid = sid
         self._values = values
-        self._record = record  # the record's JSON, when it came from a file (the full view's rendering)
+        self._record = record  # its packed values, when it came from the fixture cache
         self._decode = decode
         self._rendered: list[bytes] | None = None
         self._render: Callable[[Backup], list[bytes]] | None = None  # set when it is stored (store/entry.py)
@@ -75,11 +75,6 @@ class Backup:
             assert self._record is not None and self._decode is not None
             values = self._values = self._decode(self._record)
         return values
-
-    @property
-    def record(self) -> bytes | None:
-        """The record's JSON as read from a file, if the backup came from one."""
-        return self._record
 
     @property
     def rendered(self) -> list[bytes]:
@@ -125,7 +120,7 @@ def micros_of(value: Backup | str) -> int:
     """date_created in whole microseconds since 1970 (ValueError for a text that is no date): the
     list's order on whole microseconds, so no float rounding ties two backups."""
     text = value.date_created if isinstance(value, Backup) else value
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    moment = datetime.fromisoformat(text)  # a trailing Z is UTC (Python 3.11 and later)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return (moment - _EPOCH) // _MICROSECOND

@@ -11,10 +11,10 @@ once at start-up: a field the mock cannot fill stops it with an error that names
 
 from __future__ import annotations
 
-import json
+import marshal
 from typing import Any
 
-from mockserver.data.jsonvalues import dumps, json_problem
+from mockserver.data.jsonvalues import json_problem
 from mockserver.data.models import MISSING, Backup
 from mockserver.exceptions import SpecError
 from mockserver.spec.checks import load_model
@@ -23,6 +23,7 @@ from mockserver.spec.model import IDENTITY, ORDER, ORGANIZATION, ApiModel
 from mockserver.spec.values import CannotFill, validator, value_for
 from mockserver.text import shown
 
+ABSENT = Ellipsis  # a field an entry leaves out, in packed values: no JSON or YAML value is Ellipsis
 DOCUMENTED = ("sid", "name", "description", "database_size", "date_created", "change_permission")
 
 
@@ -37,6 +38,7 @@ class RecordShape:
         self.index = {name: position for position, name in enumerate(self.fields)}
         self._in_order = tuple(self.index[name] for name in self.order)
         self._missing = (MISSING,) * len(self.fields)  # raw.get's default, for each field (backup)
+        self._absent = (ABSENT,) * len(self.fields)  # the same, in packed values (pack)
         self.required = frozenset(item.name for item in model.record if item.required)
         self.schemas = {item.name: item.schema for item in model.record}
         self.entry_schema = {
@@ -89,23 +91,27 @@ class RecordShape:
         return Backup(organization, values[IDENTITY], tuple(values[name] for name in self.fields))
 
     def stored(self, organization: str, sid: str, record: bytes) -> Backup:
-        """A Backup known by its record's JSON (checked when it was stored), decoded on first use."""
+        """A Backup known by its packed values (`pack`, checked when they were packed), unpacked on first use."""
         return Backup(organization, sid, record=record, decode=self.decode)
 
+    def pack(self, raw: dict[str, Any]) -> bytes:
+        """An entry that passed `problem`, packed for the fixture cache: its values in field order
+        (ABSENT where it has none), by marshal. Compact, and packed and unpacked in under a
+        microsecond (JSON takes five times as long each way): a first start with 100,000 backups
+        packs them all. Its values are JSON values, which marshal holds exactly, dict order
+        included; the cache's key names the marshal format (fixture_cache.py)."""
+        return marshal.dumps(tuple(map(raw.get, self.fields, self._absent)))
+
     def decode(self, record: bytes) -> tuple[Any, ...]:
-        raw = json.loads(record)
-        return tuple(raw.get(name, MISSING) for name in self.fields)
+        """The values of a packed entry (`pack`)."""
+        values: tuple[Any, ...] = marshal.loads(record)
+        return values if ABSENT not in values else tuple(MISSING if value is ABSENT else value for value in values)
 
     def as_dict(self, backup: Backup) -> dict[str, Any]:
         """The backup's fields that it has, in the spec's order."""
         values = backup.values
         return {name: values[at] for name, at in zip(self.order, self._in_order, strict=True)
                 if values[at] is not MISSING}
-
-    def record(self, backup: Backup) -> bytes:
-        """The record's JSON: the fields it has, in the spec's order (what `stored` takes back)."""
-        stored = backup.record
-        return stored if stored is not None else dumps(self.as_dict(backup))
 
     def value(self, backup: Backup, name: str) -> Any:
         position = self.index.get(name)
