@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import zlib
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -208,7 +209,9 @@ def test_the_key_covers_the_content_the_schema_and_the_parser(tmp_path, monkeypa
     different = {key, key_of(two, schema), key_of(one, other)}
     monkeypatch.setattr(yaml, "__version__", "0.0")
     different.add(key_of(one, schema))
-    assert len(different) == 4
+    monkeypatch.setattr(marshal, "version", marshal.version + 1)  # the values are packed by marshal
+    different.add(key_of(one, schema))
+    assert len(different) == 5
 
 
 def test_the_default_directory_follows_xdg(monkeypatch, tmp_path):
@@ -218,16 +221,26 @@ def test_the_default_directory_follows_xdg(monkeypatch, tmp_path):
     assert default_directory() == Path.home() / ".cache" / "labii-backup-mock"
 
 
-def _grow(directory: Path, megabytes: float = 2.5) -> None:
-    """Make backups.yaml a few mebibytes: copies of the fixtures' backups under new sids."""
+def _grow(directory: Path, megabytes: float = 2.5) -> list[dict[str, Any]]:
+    """Make backups.yaml a few mebibytes: copies of the fixtures' backups under new sids. Its entries."""
     path = directory / "backups.yaml"
-    document = yaml.safe_load(path.read_text())
-    originals = list(document["backups"])
+    originals = yaml.safe_load(path.read_text())["backups"]
     size = len(path.read_bytes())
+    grown = list(originals)
     for copies in range(int(megabytes * 2 * (1 << 20) / size)):  # twice the bytes needed: the file has comments
-        document["backups"] += [{**original, "sid": f"{original['sid'][:10]}c{copies:06d}"} for original in originals]
+        grown += [{**original, "sid": f"{original['sid'][:10]}c{copies:06d}"} for original in originals]
+    _write_backups(path, grown)
+    return grown
+
+
+def _write_backups(path: Path, entries: list[dict[str, Any]]) -> None:
+    """Block-style YAML, each value a JSON scalar (YAML reads JSON's): PyYAML's representer takes seconds for
+    a few MB."""
     with path.open("w") as out:
-        yaml.dump(document, out, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), sort_keys=False)
+        out.write("backups:\n")
+        for entry in entries:
+            out.write("".join(("- " if index == 0 else "  ") + f"{key}: {json.dumps(value)}\n"
+                              for index, (key, value) in enumerate(entry.items())))
 
 
 FAST = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -275,6 +288,126 @@ def test_pieces_that_all_parse_give_what_the_whole_file_gives(text: str, cores: 
     assert [entry for part in parsed if part is not None for entry in part] == whole["backups"]
 
 
+def test_json_cut_into_parts_parses_as_the_whole_file(fixture_dir, shape, monkeypatch):
+    monkeypatch.setattr(bulk, "MIN_PIECE_BYTES", 0)  # the fixtures' own backups, cut as a large file would be
+    monkeypatch.setattr(bulk.os, "cpu_count", lambda: 3)
+    whole = yaml.safe_load((fixture_dir / "backups.yaml").read_text())["backups"]
+    for content in (json.dumps({"backups": whole}), json.dumps({"backups": whole}, indent=2),
+                    json.dumps({"backups": whole}, separators=(",", ":")) + "\r\n",
+                    " \n{ \"backups\" :\t[" + ",\n".join(map(json.dumps, whole)) + "\n] }\n"):
+        parts = bulk.json_parts(content.encode())
+        assert len(parts) == 3, content[:60]
+        parsed = [bulk._json_entries(content.encode(), part) for part in parts]
+        assert [entry for entries in parsed if entries is not None for entry in entries] == whole
+    # other forms are parsed whole
+    for uncuttable in ('{"other": 1, "backups": [{}, {}]}', '[{"backups": [{}, {}]}]', '{"backups": [{}, {}]} x',
+                       '{"backups": [{}, {}]'):
+        assert bulk.json_parts(uncuttable.encode()) == [], uncuttable
+    assert len(bulk.json_parts(b'{"backups": [1, 2, 3, 4]}')) == 1  # no object follows another: one part
+    # a key after the list: cut, but its last part does not parse, so the whole document is read as JSON reads it
+    organizations = [entry["sid"] for entry in yaml.safe_load((fixture_dir / "organizations.yaml").read_text())
+                     ["organizations"]]
+    path = fixture_dir / "backups.json"
+    braced = [{**entry, "description": entry["description"] + ' "}, {"x": [1]}, {"'} for entry in whole]
+    for content in (json.dumps({"backups": whole, "backups_later": [1]}),
+                    # the key twice: JSON keeps the last
+                    json.dumps({"backups": whole[:2]})[:-1] + ', "backups": ' + json.dumps(whole) + "}",
+                    json.dumps({"backups": braced})):  # a cut inside a string: not valid, and said as JSON says it
+        on_every_core = _outcome(lambda text=content: bulk.checked_rows(path, text.encode(), shape, organizations))
+        in_order = _outcome(lambda text=content: bulk.rows(path, json.loads(text)["backups"], shape, organizations))
+        assert on_every_core == in_order
+
+
+def _json_values() -> st.SearchStrategy[Any]:
+    """JSON values whose strings are made of the characters a cut looks for, nested lists of objects included."""
+    text = st.text(alphabet='{}[],:" \\\nab', max_size=8)
+    scalars = st.none() | st.booleans() | st.integers(-10, 10) | text
+    return st.recursive(scalars, lambda inner: st.lists(inner, max_size=3)
+                        | st.dictionaries(text, inner, max_size=3), max_leaves=8)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(entries=st.lists(st.dictionaries(st.sampled_from(["a", "b", "}, {"]), _json_values(), max_size=3), max_size=8),
+       indent=st.sampled_from([None, 0, 2]), cores=st.integers(2, 5))
+def test_json_parts_that_all_parse_give_what_the_whole_file_gives(entries: list[Any], indent: int | None,
+                                                                  cores: int) -> None:
+    """Cut where `}`, a comma and `{` follow each other after each core's share of the bytes, in strings and
+    inside entries too: when every part parses, the parts' entries are the whole list's, in order."""
+    content = json.dumps({"backups": entries}, indent=indent).encode()
+    original_cores, original_min = bulk._cores, bulk.MIN_PIECE_BYTES
+    bulk._cores, bulk.MIN_PIECE_BYTES = (lambda: cores), 0  # type: ignore[assignment]
+    try:
+        parts = bulk.json_parts(content)
+    finally:
+        bulk._cores, bulk.MIN_PIECE_BYTES = original_cores, original_min  # type: ignore[assignment]
+    parsed = [bulk._json_entries(content, part) for part in parts]
+    if parts and all(entries_ is not None for entries_ in parsed):
+        assert [entry for entries_ in parsed if entries_ is not None for entry in entries_] == entries
+
+
+@settings(max_examples=200, deadline=None)
+@given(values=st.lists(_json_values() | st.floats(allow_nan=False) | st.text(), min_size=6, max_size=6),
+       missing=st.sets(st.integers(1, 5)))  # a backup always has its sid
+def test_packed_values_unpack_as_they_were(shape, values: list[Any], missing: set[int]) -> None:
+    """What the fixture cache keeps of a backup: every field's value (dict order too), and which are missing."""
+    raw = {"organization": "ehkn0a40x1glqvAFKP"}
+    raw.update({name: value for index, (name, value) in enumerate(zip(shape.fields, values, strict=True))
+                if index not in missing})
+    unpacked = shape.decode(shape.pack(raw))
+    assert unpacked == shape.backup(raw).values
+    assert json.dumps(unpacked, default=repr) == json.dumps(shape.backup(raw).values, default=repr)
+
+
+_MUTATIONS: list[Any] = [
+    lambda entry: {**entry, "organization": "nobodys0a40x000000"},
+    lambda entry: {**entry, "database_size": "a lot"},
+    lambda entry: {**entry, "database_size": "2000000 TB"},
+    lambda entry: {**entry, "change_permission": True},
+    lambda entry: {**entry, "change_permission": None},
+    lambda entry: {**entry, "description": "Data backup on 20990101000000"},
+    lambda entry: {**entry, "date_created": "2016-13-45T99:99:99Z"},
+    lambda entry: {**entry, "name": 7},
+    lambda entry: {**entry, "name": float("nan")},
+    lambda entry: {**entry, "name": ["a"]},
+    lambda entry: {**entry, "extra": "x"},
+    lambda entry: {key: value for key, value in entry.items() if key != "database_size"},
+    lambda entry: {key: value for key, value in entry.items() if key != "sid"},
+    lambda entry: {**entry, 1: "x"},
+    lambda entry: [entry],
+    lambda entry: None,
+]
+
+
+@lru_cache(maxsize=1)
+def _default_fixtures() -> tuple[set[str], list[dict[str, Any]]]:
+    """The built-in fixtures' organizations and backups, read once."""
+    organizations = yaml.safe_load((DEFAULT_FIXTURES_DIR / "organizations.yaml").read_text())["organizations"]
+    return {entry["sid"] for entry in organizations}, yaml.safe_load((DEFAULT_FIXTURES_DIR / "backups.yaml")
+                                                                     .read_text())["backups"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_all_pass_says_so_only_when_every_entry_passes_one_by_one(shape, data) -> None:
+    """The checks of a large file's part, all at once (fixtures.all_pass), against the same checks entry by
+    entry: never True where one entry has a problem, and True for the fixtures' own backups."""
+    organizations, entries = _default_fixtures()
+    assert fixtures_module.all_pass(entries, shape, organizations)
+    chosen = data.draw(st.lists(st.sampled_from(range(len(entries))), min_size=1, max_size=6))
+    part: list[Any] = [entries[index] for index in chosen]  # a repeated index: a duplicate sid
+    for _ in range(data.draw(st.integers(0, 2))):
+        at = data.draw(st.integers(0, len(part) - 1))
+        if isinstance(part[at], dict):
+            part[at] = data.draw(st.sampled_from(_MUTATIONS))(part[at])
+    try:
+        list(fixtures_module.checked_entries(Path("backups.yaml"), part, shape, organizations))
+    except FixtureError:
+        assert not fixtures_module.all_pass(part, shape, organizations)
+    else:
+        assert fixtures_module.all_pass(part, shape, organizations) or any(
+            not isinstance(entry, dict) or type(entry.get("name")) is not str for entry in part)
+
+
 def test_a_json_file_is_read_as_json(fixture_dir, shape, cache):
     document = yaml.safe_load((fixture_dir / "backups.yaml").read_text())
     expected = records(load_fixtures(fixture_dir, shape), shape)
@@ -313,7 +446,7 @@ def test_a_child_forked_or_new_gives_the_same_rows_and_the_same_error(fixture_di
     running (a reload while serving), starts a new interpreter. The child of this test is made in a
     process of its own, so the fork happens with one thread, as in the mock. threads=0: one thread,
     the load inside a running event loop."""
-    _grow(fixture_dir)
+    grown = _grow(fixture_dir)
     expected = records(load_fixtures(fixture_dir, shape), shape)
     script = f"""
 import asyncio, json, sys, threading
@@ -349,15 +482,14 @@ except fixtures.FixtureError as exc:
         return item[0], item[1]["sid"]
 
     assert sorted(map(tuple, got), key=by_sid) == sorted(expected, key=by_sid)
-    document = yaml.safe_load((fixture_dir / "backups.yaml").read_text())
-    document["backups"][-2]["database_size"] = "a lot"
-    (fixture_dir / "backups.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
+    grown[-2] = {**grown[-2], "database_size": "a lot"}
+    _write_backups(fixture_dir / "backups.yaml", grown)
     with pytest.raises(FixtureError) as raised:
         load_fixtures(fixture_dir, shape)
     started, message = json.loads(subprocess.run(run, cwd=ROOT, capture_output=True, text=True, timeout=120,
                                                  check=True).stdout)
     assert started == (["fork"] if threads == 1 else ["exec"]) and message == str(raised.value)
-    assert "'a lot'" in message and f"entry {len(document['backups']) - 1} " in message
+    assert "'a lot'" in message and f"entry {len(grown) - 1} " in message
 
 
 def test_a_forked_child_that_fails_is_code_1_and_its_message_comes_back_whole():
@@ -412,8 +544,7 @@ def test_checks_on_every_core_answer_as_a_check_in_order(fixture_dir, shape, mon
     document = {"backups": entries}
     content = (json.dumps(document) if kind == "json" else
                yaml.dump(document, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), sort_keys=False)).encode()
-    if kind == "yaml":
-        assert len(bulk._pieces(content)) == 3  # really cut
+    assert len(bulk._pieces(content) if kind == "yaml" else bulk.json_parts(content)) == 3  # really cut
     in_order = _outcome(lambda: bulk.rows(path, bulk.parse(path, content), shape, organizations))
     on_every_core = _outcome(lambda: bulk.checked_rows(path, content, shape, organizations))
     assert on_every_core == in_order

@@ -40,18 +40,18 @@ import re
 import sys
 import zlib
 from collections.abc import Iterable
-from itertools import repeat
-from operator import itemgetter
+from itertools import chain, groupby, repeat
+from operator import itemgetter, methodcaller
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import yaml
 
 from mockserver.data import plainyaml
-from mockserver.data.models import Backup, micros_of
+from mockserver.data.models import Backup, negated_micros
 from mockserver.data.records import RecordShape
 from mockserver.exceptions import FixtureError
-from mockserver.spec.model import ORDER
+from mockserver.spec.model import IDENTITY, ORDER
 from mockserver.text import one_line
 
 FORMAT = 3
@@ -71,7 +71,7 @@ class Rows(NamedTuple):
     records: list[bytes]  # packed values (RecordShape.pack)
 
 
-Item = tuple[int, str, bytes]  # (-microseconds, sid, packed values): sorted, the list's order in an organization
+Item = tuple[str, int, str, bytes]  # (organization, -microseconds, sid, packed values): sorted, the list's order
 Grouped = dict[str, list[Item]]  # a part's items by organization (in the order they first appear), each sorted
 
 
@@ -203,24 +203,20 @@ def _grouped(path: Path, entries: list[Any], shape: RecordShape, organizations: 
              first: int) -> tuple[list[str], Grouped]:
     """The entries of one part of the file (entries[0] is entry `first`) checked: their sids, in file
     order, and their items by organization, each organization's in the list's order. A date_created the
-    sort cannot read is a ValueError (not kept as rows: the mock says what it is)."""
-    from mockserver.data.fixtures import checked_entries  # the one definition of the checks
+    sort cannot read is a ValueError (not kept as rows: the mock says what it is). Checked all at once
+    when they all pass (all_pass), one by one otherwise (the first problem, in order), then packed and
+    sorted in C loops."""
+    from mockserver.data.fixtures import all_pass, checked_entries  # the one definition of the checks
 
-    pack, intern = shape.pack, sys.intern  # one object per organization: marshal writes it once
-    sids: list[str] = []
-    grouped: Grouped = {}
-    for raw in checked_entries(path, entries, shape, organizations, first=first):
-        created, sid = raw.get(ORDER), raw["sid"]
-        item = (-micros_of(created if isinstance(created, str) else ""), sid, pack(raw))
-        sids.append(sid)
-        items = grouped.get(raw["organization"])
-        if items is None:
-            grouped[intern(raw["organization"])] = [item]
-        else:
-            items.append(item)
-    for items in grouped.values():
-        items.sort()  # sids are distinct: the packed values are never compared
-    return sids, grouped
+    if not all_pass(entries, shape, organizations):
+        entries = list(checked_entries(path, entries, shape, organizations, first=first))
+    owners = list(map(sys.intern, map(itemgetter("organization"), entries)))  # one object each: marshal writes it once
+    sids = list(map(itemgetter(IDENTITY), entries))
+    dates = list(map(methodcaller("get", ORDER), entries))
+    # sids are distinct: packed values are never compared
+    items = sorted(zip(owners, negated_micros(dates), sids, shape.pack_all(entries), strict=True))
+    runs = {organization: list(run) for organization, run in groupby(items, itemgetter(0))}
+    return sids, {organization: runs[organization] for organization in dict.fromkeys(owners)}
 
 
 def _merged(parts: list[Grouped]) -> Rows:
@@ -230,10 +226,10 @@ def _merged(parts: list[Grouped]) -> Rows:
     rows = Rows([], [], [])
     for organization in dict.fromkeys(organization for grouped in parts for organization in grouped):
         runs = [grouped[organization] for grouped in parts if organization in grouped]
-        items = runs[0] if len(runs) == 1 else sorted(item for run in runs for item in run)
+        items = runs[0] if len(runs) == 1 else sorted(chain.from_iterable(runs))
         rows.organizations.extend(repeat(organization, len(items)))
-        rows.sids.extend(map(itemgetter(1), items))
-        rows.records.extend(map(itemgetter(2), items))
+        rows.sids.extend(map(itemgetter(2), items))
+        rows.records.extend(map(itemgetter(3), items))
     return rows
 
 

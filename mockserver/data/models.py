@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import repeat
+from operator import floordiv, sub
 from typing import Any
 
 ADMIN = "Admin"
@@ -114,6 +116,15 @@ ORDER_AT = 1  # records put sid first and date_created second (RecordShape's ord
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
+
+
+def negated_micros(dates: list[Any]) -> list[int]:
+    """-micros_of(date) for each date_created (a ValueError for the first one that is no date), the
+    usual ones (text with an offset, or Z) in C loops: the list's order of a large file's backups."""
+    try:
+        return list(map(floordiv, map(sub, repeat(_EPOCH), map(datetime.fromisoformat, dates)), repeat(_MICROSECOND)))
+    except (TypeError, ValueError):  # not text, no date, or no offset: one by one, as micros_of reads them
+        return [-micros_of(date if isinstance(date, str) else "") for date in dates]
 
 
 def micros_of(value: Backup | str) -> int:

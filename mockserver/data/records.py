@@ -12,6 +12,8 @@ once at start-up: a field the mock cannot fill stops it with an error that names
 from __future__ import annotations
 
 import marshal
+from itertools import chain
+from operator import itemgetter
 from typing import Any
 
 from mockserver.data.jsonvalues import json_problem
@@ -48,6 +50,9 @@ class RecordShape:
             "properties": {"organization": {"type": "string"}, **self.schemas},
         }
         self._check = validator(self.entry_schema)
+        self._check_all = validator({"type": "array", "items": self.entry_schema})  # all_valid
+        # every field required: an entry that passed the schema has them all, taken in C (pack_all)
+        self._values_of = itemgetter(*self.fields) if self.required >= set(self.fields) else None
         organization = next((param.schema for operation in model.operations.values()
                              for param in operation.parameters if param.role == ORGANIZATION), None)
         self.organization_schema: dict[str, Any] = organization or self.schemas[IDENTITY]
@@ -82,6 +87,15 @@ class RecordShape:
             return _describe(error)
         return None
 
+    def all_valid(self, entries: list[dict[str, Any]]) -> bool:
+        """Whether `problem` finds nothing in any of these mappings, tested for all at once: their keys
+        strings and their values plain (_plain), in C loops, and one validator call for the list (a third
+        faster than one call an entry). False may also mean a value these tests do not cover (a number,
+        a nested value): `problem`, entry by entry, says."""
+        return ({*map(type, chain.from_iterable(entries))} <= _STRING
+                and {*map(type, chain.from_iterable(map(dict.values, entries)))} <= _PLAIN_TYPES
+                and self._check_all.is_valid(entries))
+
     def backup(self, raw: dict[str, Any]) -> Backup:
         """A Backup from an entry that passed `problem` (its organization included)."""
         return Backup(raw["organization"], raw[IDENTITY], tuple(map(raw.get, self.fields, self._missing)))
@@ -101,6 +115,12 @@ class RecordShape:
         packs them all. Its values are JSON values, which marshal holds exactly, dict order
         included; the cache's key names the marshal format (fixture_cache.py)."""
         return marshal.dumps(tuple(map(raw.get, self.fields, self._absent)))
+
+    def pack_all(self, entries: list[dict[str, Any]]) -> list[bytes]:
+        """`pack` for each entry; where every field is required, each one's values are taken in C."""
+        if self._values_of is None:
+            return list(map(self.pack, entries))
+        return list(map(marshal.dumps, map(self._values_of, entries)))
 
     def decode(self, record: bytes) -> tuple[Any, ...]:
         """The values of a packed entry (`pack`)."""
@@ -151,7 +171,8 @@ def shape_of(spec: Spec) -> RecordShape:
     return RecordShape(load_model(spec))
 
 
-_PLAIN_TYPES = (str, bool, type(None))
+_PLAIN_TYPES = frozenset((str, bool, type(None)))
+_STRING = frozenset((str,))
 
 
 def _plain(raw: dict[Any, Any]) -> bool:
