@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import lru_cache
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -190,7 +190,7 @@ def _backups(
     if cache is not None:
         with _gc_paused():
             stored = bulk.read(cache.path(key), key, shape)
-        if stored is not None and all(backup.organization in organizations for backup in stored):
+        if stored is not None and {*map(attrgetter("organization"), stored)}.issubset(organizations):
             cache.touch(key)
             return tuple(stored), True
     return _in_child(path, key, shape, organizations, cache)

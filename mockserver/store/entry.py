@@ -8,6 +8,8 @@ ascending, on whole microseconds (no float rounding ties two backups).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from mockserver.data.models import Backup, micros_of
 from mockserver.data.serializers import Serializers
 
@@ -18,6 +20,14 @@ def stored(backup: Backup, serializers: Serializers) -> Entry:
     """The backup, ready to be served: it renders itself with these serializers."""
     backup._render = serializers.render_bound  # one bound method for all: not one object per backup
     return backup
+
+
+def stored_all(backups: Sequence[Backup], serializers: Serializers) -> Sequence[Entry]:
+    """`stored` for each backup."""
+    render = serializers.render_bound
+    for backup in backups:
+        backup._render = render
+    return backups
 
 
 def sort_key(entry: Entry) -> tuple[int, str]:
