@@ -387,9 +387,18 @@ def scale(run: Run) -> dict[str, Any]:
     for round_number in range(args.rounds):
         with tempfile.TemporaryDirectory(prefix="bench-cache-") as temporary:
             caches = {fmt_: Path(temporary) / fmt_ for fmt_ in FORMATS}  # a fresh, empty cache per format
-            # first starts: empty fixture cache, the file is parsed and checked (and the cache filled)
+            # first starts: empty fixture cache, the file is parsed and checked (and the cache filled);
+            # with --compare, the compared mock's first start right before or after each (its own empty cache)
             for fmt_ in rotate(list(FORMATS), round_number):
-                start(directories[fmt_], caches[fmt_], f"first {fmt_}").stop()
+                for which in rotate(["here", "compare"] if args.compare else ["here"], round_number):
+                    if which == "here":
+                        start(directories[fmt_], caches[fmt_], f"first {fmt_}").stop()
+                        continue
+                    compared = servers.mock_server(list_path(org), auth, mock_args, directories[fmt_],
+                                                   name="mock-compare", directory=args.compare,
+                                                   cache_home=Path(temporary) / f"compare-{fmt_}")
+                    samples[f"startup first {fmt_} compare"].append(run.start(compared, timeout=args.startup_timeout))
+                    compared.stop()
             # later starts, from the cache the first start filled; the YAML one serves the pages
             started: dict[str, Server] = {}
             for kind in rotate(["default", "json", "yaml"], round_number):
@@ -430,6 +439,12 @@ def scale(run: Run) -> dict[str, Any]:
                        "startup_s": median(samples[f"startup {key}"]),
                        "rss_mb": median([v for v in samples[f"rss {key}"] if v is not None])})
     summary: dict[str, Any] = {"count": args.count, "rows": rows, "starts": starts, "targets": {}}
+    if args.compare:  # paired per round: this mock's first start over the compared one's
+        summary["compare"] = {
+            fmt_: {"dir": str(args.compare), "startup_s": median(samples[f"startup first {fmt_} compare"]),
+                   "ratio": median([mine / other for mine, other in zip(
+                       samples[f"startup first {fmt_}"], samples[f"startup first {fmt_} compare"], strict=True)])}
+            for fmt_ in FORMATS}
     by_key = {start["key"]: start for start in starts}
     n, t = f"{args.count:,}", summary["targets"]
     t[f"first start, {n} backups as JSON <= {SCALE_FIRST_JSON_S:g} s"] = _met(
@@ -457,6 +472,10 @@ def print_scale(summary: dict[str, Any]) -> None:
     print()
     print(table(["start", f"fixtures ({summary['count']:,} backups)", "start-up s", "RSS MB"],
                 [[s["start"], s["fixtures"], fmt(s["startup_s"], 2), fmt(s["rss_mb"])] for s in summary["starts"]]))
+    for fmt_, compared in summary.get("compare", {}).items():
+        mine = next(s["startup_s"] for s in summary["starts"] if s["key"] == f"first {fmt_}")
+        print(f"first start ({fmt_.upper()}): {fmt(mine, 2)} s here, {fmt(compared['startup_s'], 2)} s for "
+              f"{compared['dir']}; paired ratio (here / there) {fmt(compared['ratio'], 2)}")
     print()
     for name, verdict in summary["targets"].items():
         print(f"  target {name}: {verdict}")
@@ -523,7 +542,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--mock-dir", type=Path, default=ROOT, metavar="DIR",
                         help="run the mock package found in DIR (default: this checkout)")
     parser.add_argument("--compare", type=Path, metavar="DIR",
-                        help="also run the mock found in DIR (a patched copy of the checkout) as 'mock-b'")
+                        help="also run the mock found in DIR (a patched copy of the checkout) as 'mock-b'; "
+                             "scale mode: its first starts, alternated with this mock's")
     parser.add_argument("--count", type=int, default=100_000, help="scale mode: backups (default %(default)s)")
     parser.add_argument("--regenerate", action="store_true", help="scale mode: generate the fixtures again")
     parser.add_argument("--startup-timeout", type=float, default=300.0, help="scale mode: seconds to wait for start")
