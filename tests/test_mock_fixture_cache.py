@@ -175,6 +175,28 @@ def test_an_unwritable_cache_costs_nothing_but_time(fixture_dir, shape, tmp_path
     assert len(children) == 1 and not (blocked / "cache").exists()
 
 
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="owners and modes are POSIX's")
+def test_an_entry_anyone_else_could_have_written_is_never_read(fixture_dir, shape, cache, children):
+    """Entries are marshal data, read only when the file and its directory are the user's alone."""
+    expected = records(load_fixtures(fixture_dir, shape, cache), shape)
+    [entry] = entries(cache)
+    os.utime(entry, (0, 0))
+    cache.directory.chmod(0o770)  # a directory the group may write to: a planted entry, say
+    assert records(load_fixtures(fixture_dir, shape, cache), shape) == expected
+    assert len(children) == 2 and entries(cache) == [entry] and entry.stat().st_mtime == 0  # not read, not kept
+    assert not list(cache.directory.glob(".*.tmp")), "a temporary file was left behind"
+    cache.directory.chmod(0o700)
+    entry.chmod(0o622)  # the entry itself writable by others
+    assert records(load_fixtures(fixture_dir, shape, cache), shape) == expected
+    assert len(children) == 3 and (entry.stat().st_mode & 0o777) == 0o600  # parsed again, and rewritten
+    if os.getuid() == 0:  # root may give the entry to someone else
+        os.chown(entry, 12345, -1)
+        assert records(load_fixtures(fixture_dir, shape, cache), shape) == expected
+        assert len(children) == 4 and entry.stat().st_uid == 0
+    assert records(load_fixtures(fixture_dir, shape, cache), shape) == expected
+    assert len(children) == (4 if os.getuid() == 0 else 3)  # the user's own entry: read
+
+
 def test_small_files_are_parsed_in_process_and_not_cached(fixture_dir, shape, tmp_path, children):
     cache = FixtureCache(tmp_path / "cache")
     assert (fixture_dir / "backups.yaml").stat().st_size < cache.min_bytes

@@ -20,6 +20,7 @@ import hashlib
 import json
 import marshal
 import os
+import stat
 import sys
 import tempfile
 from contextlib import suppress
@@ -65,14 +66,19 @@ class FixtureCache:
         return self.directory / (key + SUFFIX)
 
     def new_path(self) -> Path | None:
-        """Where a new entry is written before it is renamed into place (None: cannot write here)."""
+        """Where a new entry is written before it is renamed into place (None: cannot write here, or
+        others can: see `trusted`)."""
         try:
             self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
             handle, name = tempfile.mkstemp(dir=self.directory, prefix=".", suffix=".tmp")
             os.close(handle)
-            return Path(name)
         except OSError:
             return None
+        if not self.trusted(Path(name)):
+            with suppress(OSError):
+                os.unlink(name)
+            return None
+        return Path(name)
 
     def keep_entry(self, written: Path, key: str) -> None:
         """Move a fully written entry into place (a reader never sees half of one), then prune."""
@@ -83,6 +89,19 @@ class FixtureCache:
                 written.unlink()
             return
         self._prune()
+
+    def trusted(self, path: Path) -> bool:
+        """Whether an entry can only have been written by this user: the file and its directory are
+        theirs and nobody else may write to them (entries are marshal data, bulk.py: never read from
+        anyone else). A `--cache-dir` shared with others is then a cache that always misses."""
+        if not hasattr(os, "getuid"):  # no owners to compare (Windows): the user's profile directory is private
+            return True
+        try:
+            checked = [path.stat(), path.parent.stat()]
+        except OSError:
+            return False
+        return all(found.st_uid == os.getuid() and not found.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+                   for found in checked)
 
     def touch(self, key: str) -> None:
         with suppress(OSError):

@@ -187,7 +187,7 @@ def _backups(
         key = key_of(path, shape.entry_schema)
     except OSError as exc:
         raise FixtureError(f"{path}: cannot read ({exc})") from None
-    if cache is not None:
+    if cache is not None and cache.trusted(cache.path(key)):
         with _gc_paused():
             stored = bulk.read(cache.path(key), key, shape)
         if stored is not None and {*map(attrgetter("organization"), stored)}.issubset(organizations):
@@ -209,7 +209,7 @@ def _in_child(path: Path, key: str, shape: RecordShape, organizations: dict[str,
         if code == 2:
             raise FixtureError(one_line(message or f"{path}: could not be read"))
         with _gc_paused():
-            stored = bulk.read(out, key, shape) if code == 0 else None
+            stored = bulk.read(out, key, shape) if code == 0 and (cache is None or cache.trusted(out)) else None
         if stored is None:  # rows cannot hold these backups, or the child failed: do it here
             entries = bulk.parse(path, _bytes(path))
             return check_backups(path, entries, shape, organizations), False

@@ -104,10 +104,6 @@ class RecordShape:
         """A Backup from a value for every field."""
         return Backup(organization, values[IDENTITY], tuple(values[name] for name in self.fields))
 
-    def stored(self, organization: str, sid: str, record: bytes) -> Backup:
-        """A Backup known by its packed values (`pack`, checked when they were packed), unpacked on first use."""
-        return Backup(organization, sid, record=record, decode=self.decode)
-
     def pack(self, raw: dict[str, Any]) -> bytes:
         """An entry that passed `problem`, packed for the fixture cache: its values in field order
         (ABSENT where it has none), by marshal. Compact, and packed and unpacked in under a
@@ -123,7 +119,8 @@ class RecordShape:
         return list(map(marshal.dumps, map(self._values_of, entries)))
 
     def decode(self, record: bytes) -> tuple[Any, ...]:
-        """The values of a packed entry (`pack`)."""
+        """The values of a packed entry (`pack`): a Backup read from the fixture cache unpacks its own
+        on first use (bulk.read)."""
         values: tuple[Any, ...] = marshal.loads(record)
         return values if ABSENT not in values else tuple(MISSING if value is ABSENT else value for value in values)
 
