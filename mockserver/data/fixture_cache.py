@@ -43,7 +43,7 @@ def default_directory() -> Path:
 
 
 def key_of(path: Path, schema: dict[str, Any]) -> str:
-    """What a cached result depends on: the file, the record schema and the parsers. The file is
+    """What a cached result depends on: the file, the record schema, the parsers and Python. The file is
     hashed in pieces: the mock never holds a large file's bytes (memory it would keep)."""
     digest = hashlib.sha256()
     for part in (f"format {bulk.FORMAT} marshal {marshal.version} {sys.implementation.cache_tag}",
