@@ -308,10 +308,10 @@ def json_parts(content: bytes, lead: bool = False) -> list[JsonPart]:
 def _json_entries(content: bytes, part: JsonPart) -> list[Any] | None:
     """A JSON part's entries (json_parts), or None when it does not parse as a list on its own."""
     try:
-        entries = json.loads(b"[" + content[part.start:part.stop] + b"]")
+        entries: list[Any] = json.loads(b"[" + content[part.start:part.stop] + b"]")  # brackets: a list
     except (ValueError, RecursionError):  # not JSON alone (UnicodeDecodeError is a ValueError too)
         return None
-    return entries if isinstance(entries, list) else None
+    return entries
 
 
 def checked_rows(path: Path, content: bytes, shape: RecordShape, organizations: Iterable[str]) -> Rows:
@@ -412,19 +412,14 @@ def _check_task(task: JsonPart | bytes | range) -> Part | None:
 
 def _sids_before_problem(path: Path, entries: list[Any], shape: RecordShape, organizations: set[str]) -> list[str]:
     """The sids of a part's entries before its first problem (the entries that pass every check)."""
-    from mockserver.data.fixtures import check_backups
+    from mockserver.data.fixtures import checked_entries
 
     good: list[str] = []
-    seen: set[str] = set()
-    for raw in entries:
-        try:
-            check_backups(path, [raw], shape, organizations)
-        except FixtureError:
-            break
-        if raw["sid"] in seen:  # a repeat inside the part is its first problem
-            break
-        good.append(raw["sid"])
-        seen.add(raw["sid"])
+    try:
+        for raw in checked_entries(path, entries, shape, organizations):  # a repeat inside the part included
+            good.append(raw["sid"])
+    except FixtureError:
+        pass
     return good
 
 
